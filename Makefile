@@ -1,0 +1,31 @@
+# Spring Thunder: the two commands a new user needs are `make run` and `make test`.
+.PHONY: deps build build-debug run test test-sanitize clean
+
+PORT ?= 8080
+DATA_DIR ?= data/demo
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+build-debug: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug
+
+# Installs what is missing, builds, seeds the demo data set and serves it.
+run: build
+	@build/release/src/app/thunder demo --data-dir $(DATA_DIR) --listen 127.0.0.1:$(PORT)
+
+# Installs what is missing, builds, runs every test.
+test: build
+	@ctest --preset release
+
+# The unit and API tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: build-debug
+	@ctest --preset debug
+
+clean:
+	rm -rf build
