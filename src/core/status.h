@@ -103,11 +103,14 @@ class [[nodiscard]] Result {
 #define THUNDER_CONCAT_INNER(a, b) a##b
 #define THUNDER_CONCAT(a, b) THUNDER_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::thunder::Status status_macro_ = (expr);   \
-    if (!status_macro_.ok()) return status_macro_; \
+#define RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                  \
+    ::thunder::Status tmp = (expr);     \
+    if (!tmp.ok()) return tmp;          \
   } while (0)
+
+// __COUNTER__ keeps the temporaries distinct when one macro nests inside another's lambda.
+#define RETURN_IF_ERROR(expr) RETURN_IF_ERROR_IMPL(THUNDER_CONCAT(status_macro_, __COUNTER__), expr)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                          \
@@ -115,4 +118,4 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(THUNDER_CONCAT(result_macro_, __LINE__), lhs, expr)
+  ASSIGN_OR_RETURN_IMPL(THUNDER_CONCAT(result_macro_, __COUNTER__), lhs, expr)

@@ -1,0 +1,179 @@
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace thunder {
+namespace {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  const std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  const int primary = rc & 0xff;
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Status::Conflict("already_exists", msg);
+  }
+  if (primary == SQLITE_CONSTRAINT) return Status::Conflict("constraint_violated", msg);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Status(ErrorKind::kUnavailable, "store_busy", msg);
+  }
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    return Status(ErrorKind::kCorruption, "store_corrupt", msg);
+  }
+  return Status::IoError(msg);
+}
+
+// Owns a prepared statement; finalises it on every path.
+class Statement {
+ public:
+  Statement() = default;
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  using Store::Query;
+  Result<QueryResult> Query(std::string_view sql, std::span<const SqlValue> params) override {
+    std::lock_guard lock(mu_);
+    return QueryLocked(sql, params);
+  }
+
+  Status InTransaction(const std::function<Status()>& fn) override {
+    std::lock_guard lock(mu_);
+    if (in_transaction_) return fn();  // nested: join the outer transaction
+    RETURN_IF_ERROR(QueryLocked("BEGIN IMMEDIATE", {}).status());
+    in_transaction_ = true;
+    Status s = fn();
+    in_transaction_ = false;
+    if (!s.ok()) {
+      (void)QueryLocked("ROLLBACK", {});
+      return s;
+    }
+    auto commit = QueryLocked("COMMIT", {});
+    if (!commit.ok()) {
+      (void)QueryLocked("ROLLBACK", {});
+      return commit.status();
+    }
+    return Status::Ok();
+  }
+
+  std::string_view Dialect() const override { return "sqlite"; }
+
+ private:
+  Result<QueryResult> QueryLocked(std::string_view sql, std::span<const SqlValue> params) {
+    Statement stmt;
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), stmt.out(), nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt.get())) != params.size()) {
+      return Status::Internal("statement expects " +
+                              std::to_string(sqlite3_bind_parameter_count(stmt.get())) +
+                              " parameters, got " + std::to_string(params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i + 1);
+      const SqlValue& p = params[i];
+      if (std::holds_alternative<int64_t>(p)) {
+        rc = sqlite3_bind_int64(stmt.get(), index, std::get<int64_t>(p));
+      } else if (std::holds_alternative<std::string>(p)) {
+        const std::string& text = std::get<std::string>(p);
+        rc = sqlite3_bind_text(stmt.get(), index, text.data(), static_cast<int>(text.size()),
+                               SQLITE_TRANSIENT);
+      } else {
+        rc = sqlite3_bind_null(stmt.get(), index);
+      }
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, "bind");
+    }
+    QueryResult result;
+    const int ncols = sqlite3_column_count(stmt.get());
+    for (int c = 0; c < ncols; ++c) result.columns.emplace_back(sqlite3_column_name(stmt.get(), c));
+    for (;;) {
+      rc = sqlite3_step(stmt.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(db_, sqlite3_extended_errcode(db_), "step");
+      std::vector<SqlValue> row;
+      row.reserve(static_cast<size_t>(ncols));
+      for (int c = 0; c < ncols; ++c) {
+        switch (sqlite3_column_type(stmt.get(), c)) {
+          case SQLITE_INTEGER: row.emplace_back(int64_t{sqlite3_column_int64(stmt.get(), c)}); break;
+          case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
+            row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c))));
+          }
+        }
+      }
+      result.rows.push_back(std::move(row));
+    }
+    return result;
+  }
+
+  std::recursive_mutex mu_;
+  sqlite3* db_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(db, rc, "open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  auto store = std::make_unique<SqliteStore>(db);
+  // WAL: readers do not block the writer; NORMAL sync is durable across process crashes
+  // (the event log, not this store, carries the power-loss promise for orders).
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                             "PRAGMA foreign_keys=ON"}) {
+    auto r = store->Query(pragma);
+    if (!r.ok()) return r.status();
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& spec) {
+  std::unique_ptr<Store> store;
+  if (spec.starts_with("postgres://") || spec.starts_with("postgresql://")) {
+    return Status::InvalidArgument(
+        "store_unavailable",
+        "the PostgreSQL back end is not part of this build yet; use a SQLite path", "store");
+  }
+  const std::string path = spec.starts_with("sqlite:") ? spec.substr(7) : spec;
+  if (path.empty()) return Status::InvalidArgument("invalid_store", "empty store path", "store");
+  ASSIGN_OR_RETURN(store, OpenSqliteStore(path));
+  RETURN_IF_ERROR(ApplyMigrations(*store));
+  return store;
+}
+
+int64_t AsInt(const SqlValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+  return 0;
+}
+
+std::string AsText(const SqlValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  return {};
+}
+
+bool IsNull(const SqlValue& v) { return std::holds_alternative<std::monostate>(v); }
+
+}  // namespace thunder
