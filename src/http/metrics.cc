@@ -1,0 +1,57 @@
+#include "http/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace thunder::http {
+
+struct Metrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& requests =
+      prometheus::BuildCounter()
+          .Name("thunder_http_requests_total")
+          .Help("HTTP requests answered, by route, method and status")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& latency =
+      prometheus::BuildHistogram()
+          .Name("thunder_http_request_duration_seconds")
+          .Help("Time from a request's last byte read to its response handed to the socket")
+          .Register(*registry);
+  prometheus::Gauge& connections = prometheus::BuildGauge()
+                                       .Name("thunder_http_open_connections")
+                                       .Help("Client connections currently open")
+                                       .Register(*registry)
+                                       .Add({});
+};
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+Metrics::~Metrics() = default;
+
+void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
+                             double seconds) {
+  const prometheus::Labels labels{
+      {"route", std::string(route)}, {"method", std::string(method)}, {"status", std::to_string(status)}};
+  impl_->requests.Add(labels).Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  impl_->latency.Add({{"route", std::string(route)}, {"method", std::string(method)}}, kBuckets)
+      .Observe(seconds);
+}
+
+void Metrics::ConnectionOpened() { impl_->connections.Increment(); }
+void Metrics::ConnectionClosed() { impl_->connections.Decrement(); }
+
+std::string Metrics::Render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  return out.str();
+}
+
+prometheus::Registry& Metrics::registry() { return *impl_->registry; }
+
+}  // namespace thunder::http

@@ -1,0 +1,36 @@
+// Request metrics in Prometheus text format: a request counter and a latency histogram per
+// route, method and status. Safe to call from every I/O thread at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace thunder::http {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void ObserveRequest(std::string_view route, std::string_view method, int status, double seconds);
+  void ConnectionOpened();
+  void ConnectionClosed();
+
+  // The exposition text for GET /metrics.
+  std::string Render() const;
+
+  prometheus::Registry& registry();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace thunder::http

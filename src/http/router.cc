@@ -1,0 +1,157 @@
+#include "http/router.h"
+
+#include <cctype>
+#include <map>
+
+#include "core/json_writer.h"
+
+namespace thunder::http {
+
+namespace {
+
+std::string_view NextSegment(std::string_view& rest) {
+  const size_t slash = rest.find('/');
+  const std::string_view seg = rest.substr(0, slash);
+  rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  return seg;
+}
+
+bool IsPlaceholder(std::string_view seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+bool MatchPattern(std::string_view pattern, std::string_view path,
+                  std::vector<std::string>& params) {
+  params.clear();
+  if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/') return false;
+  // Patterns never end in '/', so "/v1/belts/" is not "/v1/belts".
+  if (path.size() > 1 && path.back() == '/') return false;
+  pattern.remove_prefix(1);
+  path.remove_prefix(1);
+  for (;;) {
+    const bool pattern_done = pattern.empty();
+    const bool path_done = path.empty();
+    if (pattern_done || path_done) return pattern_done && path_done;
+    const std::string_view want = NextSegment(pattern);
+    const std::string_view got = NextSegment(path);
+    if (IsPlaceholder(want)) {
+      if (got.empty()) return false;
+      params.emplace_back(got);
+    } else if (want != got) {
+      return false;
+    }
+  }
+}
+
+void Router::Add(Route route) { routes_.push_back(std::move(route)); }
+
+Router::Dispatched Router::Dispatch(const Request& request) const {
+  std::vector<std::string> params;
+  std::string allowed;
+  for (const Route& route : routes_) {
+    if (!MatchPattern(route.pattern, request.path, params)) continue;
+    if (route.method != request.method) {
+      if (!allowed.empty()) allowed += ", ";
+      allowed += route.method;
+      continue;
+    }
+    RouteContext ctx{request, std::move(params), std::nullopt};
+    if (route.authenticated) {
+      auto who = authenticate_(request.authorization);
+      if (!who.ok()) return {ErrorResponse(who.status()), route.pattern};
+      ctx.principal = std::move(*who);
+    }
+    return {route.handler(ctx), route.pattern};
+  }
+  if (!allowed.empty()) {
+    Response r = ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "method_not_allowed",
+                                      request.method + " is not allowed here; use " + allowed));
+    r.headers.emplace_back("Allow", allowed);
+    return {std::move(r), "unmatched"};
+  }
+  return {ErrorResponse(Status(ErrorKind::kNotFound, "route_not_found",
+                               "no route for " + request.method + " " + request.path)),
+          "unmatched"};
+}
+
+std::string Router::OpenApiJson(std::string_view title, std::string_view version) const {
+  // Group routes by pattern, keeping the order in which patterns were first added.
+  std::vector<std::string> patterns;
+  std::map<std::string, std::vector<const Route*>> by_pattern;
+  for (const Route& r : routes_) {
+    auto& list = by_pattern[r.pattern];
+    if (list.empty()) patterns.push_back(r.pattern);
+    list.push_back(&r);
+  }
+
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("openapi").String("3.0.3");
+  w.Key("info").BeginObject().Key("title").String(title).Key("version").String(version).EndObject();
+  w.Key("components").BeginObject();
+  w.Key("securitySchemes").BeginObject().Key("bearer").BeginObject();
+  w.Key("type").String("http").Key("scheme").String("bearer");
+  w.EndObject().EndObject();
+  w.Key("schemas").BeginObject().Key("Error").Raw(
+      R"({"type":"object","properties":{"error":{"type":"object","required":["code","message"],)"
+      R"("properties":{"code":{"type":"string"},"message":{"type":"string"},)"
+      R"("field":{"type":"string"}}}}})");
+  w.EndObject();
+  w.EndObject();
+
+  w.Key("paths").BeginObject();
+  for (const std::string& pattern : patterns) {
+    w.Key(pattern).BeginObject();
+    for (const Route* r : by_pattern[pattern]) {
+      std::string method = r->method;
+      for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      w.Key(method).BeginObject();
+      w.Key("summary").String(r->doc.summary);
+      if (!r->doc.tag.empty()) w.Key("tags").BeginArray().String(r->doc.tag).EndArray();
+      if (r->authenticated) {
+        w.Key("security").BeginArray().BeginObject().Key("bearer").BeginArray().EndArray();
+        w.EndObject().EndArray();
+      }
+      w.Key("parameters").BeginArray();
+      std::string_view rest = std::string_view(pattern).substr(1);
+      while (!rest.empty()) {
+        const std::string_view seg = NextSegment(rest);
+        if (!IsPlaceholder(seg)) continue;
+        w.BeginObject().Key("name").String(seg.substr(1, seg.size() - 2));
+        w.Key("in").String("path").Key("required").Bool(true);
+        w.Key("schema").Raw(R"({"type":"string"})").EndObject();
+      }
+      for (const std::string& q : r->doc.query_params) {
+        w.BeginObject().Key("name").String(q).Key("in").String("query");
+        w.Key("required").Bool(false).Key("schema").Raw(R"({"type":"string"})").EndObject();
+      }
+      w.EndArray();
+      if (!r->doc.request_schema.empty()) {
+        w.Key("requestBody").BeginObject().Key("required").Bool(true);
+        w.Key("content").BeginObject().Key("application/json").BeginObject();
+        w.Key("schema").Raw(r->doc.request_schema).EndObject().EndObject().EndObject();
+      }
+      w.Key("responses").BeginObject();
+      w.Key(std::to_string(r->doc.success_status)).BeginObject().Key("description").String("success");
+      if (!r->doc.response_schema.empty()) {
+        w.Key("content").BeginObject().Key("application/json").BeginObject();
+        w.Key("schema").Raw(r->doc.response_schema).EndObject().EndObject();
+      }
+      w.EndObject();
+      w.Key("default").BeginObject().Key("description").String("error");
+      w.Key("content").BeginObject().Key("application/json").BeginObject();
+      w.Key("schema").Raw(R"({"$ref":"#/components/schemas/Error"})");
+      w.EndObject().EndObject().EndObject();
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace thunder::http

@@ -1,0 +1,71 @@
+// Router: the table of every route the server answers, used both to dispatch requests and
+// to describe the API (/openapi.json), so the two cannot drift apart. Routes are added at
+// start-up; after that the Router is read-only and Dispatch() is safe from many threads.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/principal.h"
+#include "http/message.h"
+
+namespace thunder::http {
+
+struct RouteContext {
+  const Request& request;
+  std::vector<std::string> path_params;  // values of the {placeholders}, in order
+  std::optional<Principal> principal;    // set on authenticated routes
+};
+
+using Handler = std::function<Response(const RouteContext&)>;
+
+struct RouteDoc {
+  std::string summary;
+  std::string tag;
+  int success_status = 200;
+  std::string request_schema;             // a JSON Schema as JSON text, or empty
+  std::string response_schema;            // likewise
+  std::vector<std::string> query_params;  // names accepted in the query string
+};
+
+struct Route {
+  std::string method;   // "GET", "POST", "PATCH", ...
+  std::string pattern;  // "/v1/belts/{id}"
+  bool authenticated = true;
+  RouteDoc doc;
+  Handler handler;
+};
+
+// Checks an Authorization header and returns who is calling.
+using Authenticator = std::function<Result<Principal>(std::string_view authorization)>;
+
+class Router {
+ public:
+  explicit Router(Authenticator authenticate) : authenticate_(std::move(authenticate)) {}
+
+  void Add(Route route);
+
+  struct Dispatched {
+    Response response;
+    std::string route_label;  // the matched pattern, or "unmatched": a metrics label
+  };
+  Dispatched Dispatch(const Request& request) const;
+
+  std::span<const Route> routes() const { return routes_; }
+
+  // An OpenAPI 3.0 document describing every route.
+  std::string OpenApiJson(std::string_view title, std::string_view version) const;
+
+ private:
+  Authenticator authenticate_;
+  std::vector<Route> routes_;
+};
+
+// Matches `path` against `pattern`; fills `params` with the {placeholder} values.
+bool MatchPattern(std::string_view pattern, std::string_view path, std::vector<std::string>& params);
+
+}  // namespace thunder::http
