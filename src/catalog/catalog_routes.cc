@@ -1,0 +1,66 @@
+#include "catalog/catalog_routes.h"
+
+#include <string>
+
+namespace thunder::catalog {
+namespace {
+
+http::Response EntityResponse(const Result<Entity>& r, int success_status) {
+  if (!r.ok()) return http::ErrorResponse(r.status());
+  return http::Response::Json(r->replayed ? 200 : success_status, r->json);
+}
+
+std::string PageSchema(const ResourceSpec& spec) {
+  return R"({"type":"object","properties":{"items":{"type":"array","items":)" +
+         EntityJsonSchema(spec) + R"(},"next_cursor":{"type":"string","nullable":true}}})";
+}
+
+}  // namespace
+
+void AddCatalogRoutes(http::Router& router, CatalogService& service) {
+  for (const ResourceSpec& spec : AllResources()) {
+    const std::string collection = "/v1/" + std::string(spec.name);
+    const std::string item = collection + "/{id}";
+    const std::string tag(spec.name);
+    const ResourceSpec* s = &spec;
+    CatalogService* svc = &service;
+
+    std::vector<std::string> list_params{"limit", "cursor"};
+    for (const FieldSpec& f : spec.fields) {
+      if (f.filterable) list_params.emplace_back(f.name);
+    }
+
+    router.Add({"POST", collection, true,
+                {"Create a " + std::string(spec.singular) +
+                     " (201; 200 when an idempotency_key repeats a create)",
+                 tag, 201, BodyJsonSchema(spec, BodyMode::kCreate), EntityJsonSchema(spec), {}},
+                [svc, s](const http::RouteContext& ctx) {
+                  return EntityResponse(svc->Create(*ctx.principal, *s, ctx.request.body), 201);
+                }});
+    router.Add({"GET", collection, true,
+                {"List " + std::string(spec.summary) +
+                     ", oldest first; filter by field, page with limit and cursor",
+                 tag, 200, "", PageSchema(spec), list_params},
+                [svc, s](const http::RouteContext& ctx) {
+                  auto query = ParseListQuery(*s, ctx.request.query);
+                  if (!query.ok()) return http::ErrorResponse(query.status());
+                  auto page = svc->List(*ctx.principal, *s, *query);
+                  if (!page.ok()) return http::ErrorResponse(page.status());
+                  return http::Response::Json(200, std::move(*page));
+                }});
+    router.Add({"GET", item, true,
+                {"Read one " + std::string(spec.singular), tag, 200, "", EntityJsonSchema(spec), {}},
+                [svc, s](const http::RouteContext& ctx) {
+                  return EntityResponse(svc->Get(*ctx.principal, *s, ctx.path_params.at(0)), 200);
+                }});
+    router.Add({"PATCH", item, true,
+                {"Change some fields of a " + std::string(spec.singular), tag, 200,
+                 BodyJsonSchema(spec, BodyMode::kPatch), EntityJsonSchema(spec), {}},
+                [svc, s](const http::RouteContext& ctx) {
+                  return EntityResponse(
+                      svc->Update(*ctx.principal, *s, ctx.path_params.at(0), ctx.request.body), 200);
+                }});
+  }
+}
+
+}  // namespace thunder::catalog
