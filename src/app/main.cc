@@ -1,0 +1,235 @@
+// thunder: the one binary of Spring Thunder. Subcommands: serve, demo, import, admin.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/config.h"
+#include "app/demo_data.h"
+#include "app/platform.h"
+#include "catalog/csv_import.h"
+
+namespace thunder::app {
+namespace {
+
+// Flags shared by every subcommand that opens the data directory.
+struct CommonFlags {
+  std::string config_file;
+  std::string listen;
+  std::string data_dir;
+  std::string store;
+  int io_threads = 0;
+
+  void AddTo(CLI::App* cmd, bool serving) {
+    cmd->add_option("-c,--config", config_file, "TOML configuration file (see docs/configuration.md)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--data-dir", data_dir, "Directory for the store and logs (default: data)");
+    cmd->add_option("--store", store,
+                    "Store to use: a SQLite path or sqlite:PATH (default: DATA_DIR/thunder.db)");
+    if (serving) {
+      cmd->add_option("--listen", listen, "Address to serve on, host:port (default: 127.0.0.1:8080)");
+      cmd->add_option("--io-threads", io_threads, "HTTP I/O threads (default: 2)")
+          ->check(CLI::Range(1, 64));
+    }
+  }
+
+  // Defaults, then the file, then the flags.
+  Result<Config> Resolve() const {
+    Config config;
+    if (!config_file.empty()) RETURN_IF_ERROR(LoadConfigFile(Env::Default(), config_file, config));
+    if (!listen.empty()) config.listen = listen;
+    if (!data_dir.empty()) config.data_dir = data_dir;
+    if (!store.empty()) config.store = store;
+    if (io_threads > 0) config.io_threads = io_threads;
+    RETURN_IF_ERROR(config.Validate());
+    return config;
+  }
+};
+
+int Fail(const Status& s) {
+  std::cerr << "error: " << s.message() << "\n";
+  return 1;
+}
+
+void SetLogLevel(const Config& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+}
+
+std::string UrlFor(const Config& config, uint16_t port) {
+  auto listen = config.ListenAddress();
+  std::string host = listen.ok() ? listen->first : "127.0.0.1";
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return fmt::format("http://{}:{}/", host, port);
+}
+
+int Serve(const CommonFlags& flags, bool demo) {
+  auto config = flags.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  SetLogLevel(*config);
+  auto platform = Platform::Open(*config);
+  if (!platform.ok()) return Fail(platform.status());
+  Platform& p = **platform;
+
+  std::string token_line;
+  if (demo) {
+    auto counts = SeedDemoData(p.catalog());
+    if (!counts.ok()) return Fail(counts.status());
+    if (counts->belts > 0) {
+      std::cout << fmt::format(
+          "Seeded the Zhejiang demo: {} belts, {} live-streaming bases, {} hosts, {} factories, "
+          "{} products, {} SKUs.\n",
+          counts->belts, counts->bases, counts->hosts, counts->factories, counts->products,
+          counts->skus);
+    } else {
+      std::cout << "Demo data already present in " << config->data_dir << "; reusing it.\n";
+    }
+    // Tokens are stored hashed and cannot be shown again, so each demo start makes one.
+    auto issued = p.tokens().Create(Role::kAdmin, "", "demo admin token");
+    if (!issued.ok()) return Fail(issued.status());
+    token_line = "Admin token (for this demo): " + issued->token;
+  } else {
+    auto first = p.tokens().EnsureFirstAdminToken();
+    if (!first.ok()) return Fail(first.status());
+    if (!first->empty()) {
+      token_line = "First start: created an admin token. It is shown only this once; keep it:\n  " +
+                   *first;
+    }
+  }
+
+  p.ShutdownOnSignals();
+  if (Status s = p.Start(); !s.ok()) return Fail(s);
+  const std::string url = UrlFor(*config, p.port());
+  std::cout << "\nSpring Thunder " << kVersion << " is serving at " << url << "\n";
+  if (!token_line.empty()) std::cout << token_line << "\n";
+  std::cout << "Try:  curl -H \"Authorization: Bearer <token>\" " << url << "v1/belts\n"
+            << "Stop with Ctrl-C.\n"
+            << std::flush;
+  p.Wait();
+  std::cout << "Stopped.\n";
+  return 0;
+}
+
+void PrintProgress(size_t done, size_t total, const catalog::ImportReport& report) {
+  static const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const size_t percent = total == 0 ? 100 : done * 100 / total;
+  if (!tty && done != total && done % std::max<size_t>(1, total / 10) != 0) return;
+  constexpr size_t kWidth = 30;
+  const size_t filled = percent * kWidth / 100;
+  std::fprintf(stderr, "%s[%s%s] %3zu%%  %zu/%zu records, %zu errors%s",
+               tty ? "\r" : "", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, '.').c_str(), percent, done, total,
+               report.errors.size(), tty && done != total ? "" : "\n");
+  std::fflush(stderr);
+}
+
+int Import(const CommonFlags& flags, const std::string& what, const std::string& file) {
+  auto config = flags.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  SetLogLevel(*config);
+  auto text = Env::Default().ReadFile(file);
+  if (!text.ok()) return Fail(text.status());
+  auto platform = Platform::Open(*config);
+  if (!platform.ok()) return Fail(platform.status());
+  const Principal importer{0, Role::kAdmin, ""};
+  auto report = what == "factories"
+                    ? catalog::ImportFactories((*platform)->catalog(), importer, *text, PrintProgress)
+                    : catalog::ImportProducts((*platform)->catalog(), importer, *text, PrintProgress);
+  if (!report.ok()) return Fail(Status(report.status().kind(), report.status().code(),
+                                       file + ": " + report.status().message()));
+  for (const auto& e : report->errors) {
+    std::cerr << fmt::format("{}:{}: {}{} [{}]\n", file, e.line,
+                             e.status.field().empty() ? "" : e.status.field() + ": ",
+                             e.status.message(), e.status.code());
+  }
+  std::cout << fmt::format("{}: {} records, {} created, {} already present, {} skipped with errors\n",
+                           file, report->records, report->created, report->unchanged,
+                           report->errors.size());
+  return report->errors.empty() ? 0 : 2;
+}
+
+int CreateToken(const CommonFlags& flags, const std::string& role_name, const std::string& scope,
+                const std::string& label) {
+  auto config = flags.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  const auto role = ParseRole(role_name);
+  if (!role) return Fail(Status::InvalidArgument("invalid_role", "unknown role " + role_name));
+  auto platform = Platform::Open(*config);
+  if (!platform.ok()) return Fail(platform.status());
+  auto issued = (*platform)->tokens().Create(*role, scope, label);
+  if (!issued.ok()) return Fail(issued.status());
+  std::cerr << "Created a " << role_name << " token" << (scope.empty() ? "" : " scoped to " + scope)
+            << ". It is shown only this once:\n";
+  std::cout << issued->token << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "Spring Thunder: live-streaming bases, flash-sale drops and C2M factories for a regional "
+      "digital-commerce programme.\n\nStart with 'thunder demo' to serve a seeded Zhejiang data "
+      "set, or 'thunder serve' for your own data.",
+      "thunder"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+
+  CommonFlags serve_flags, demo_flags, import_flags, token_flags;
+
+  auto* serve = app.add_subcommand(
+      "serve", "Serve the HTTP API. The first start creates an admin token and prints it once.");
+  serve_flags.AddTo(serve, true);
+
+  auto* demo = app.add_subcommand(
+      "demo", "Seed the Zhejiang demo data (when the store is empty) and serve it, printing the "
+              "URL and an admin token.");
+  demo_flags.AddTo(demo, true);
+
+  auto* import = app.add_subcommand("import", "Import catalog data from CSV files.");
+  import->require_subcommand(1);
+  std::string import_file;
+  auto* import_factories = import->add_subcommand(
+      "factories",
+      "Import factories. Header: name,belt,city,contact,daily_capacity (belt may be given as "
+      "belt_id; daily_capacity like socks:20000;tights:5000).");
+  auto* import_products = import->add_subcommand(
+      "products",
+      "Import products and SKUs, one SKU per line. Header: factory,product,category,description,"
+      "sku_code,list_price_fen,colour,size,material (factory may be given as factory_id).");
+  for (auto* cmd : {import_factories, import_products}) {
+    cmd->add_option("FILE", import_file, "CSV file")->required()->check(CLI::ExistingFile);
+    import_flags.AddTo(cmd, false);
+  }
+
+  auto* admin = app.add_subcommand("admin", "Administrative tasks.");
+  admin->require_subcommand(1);
+  auto* token = admin->add_subcommand("token", "Manage API tokens.");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand(
+      "create", "Create a token and print it once. Roles: admin, factory (--scope FACTORY_ID), "
+                "host (--scope BASE_ID), consumer (--scope BUYER_ID), trainer.");
+  std::string role, scope, label;
+  token_create->add_option("--role", role, "admin, factory, host, consumer or trainer")
+      ->required()
+      ->check(CLI::IsMember({"admin", "factory", "host", "consumer", "trainer"}));
+  token_create->add_option("--scope", scope, "The factory, base or buyer id the token is confined to");
+  token_create->add_option("--label", label, "A note to remember what the token is for");
+  token_flags.AddTo(token_create, false);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) return Serve(serve_flags, false);
+  if (demo->parsed()) return Serve(demo_flags, true);
+  if (import_factories->parsed()) return Import(import_flags, "factories", import_file);
+  if (import_products->parsed()) return Import(import_flags, "products", import_file);
+  if (token_create->parsed()) return CreateToken(token_flags, role, scope, label);
+  return 0;
+}
+
+}  // namespace thunder::app
+
+int main(int argc, char** argv) { return thunder::app::Main(argc, argv); }

@@ -1,0 +1,45 @@
+#include "app/platform.h"
+
+#include "catalog/catalog_routes.h"
+#include "http/system_routes.h"
+
+namespace thunder::app {
+
+Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
+                                                 const Clock& clock) {
+  RETURN_IF_ERROR(config.Validate());
+  RETURN_IF_ERROR(env.CreateDirs(config.data_dir));
+  std::unique_ptr<Platform> p(new Platform());
+  ASSIGN_OR_RETURN(p->store_, OpenStore(config.StoreSpec()));
+  p->tokens_ = std::make_unique<TokenService>(*p->store_, clock);
+  p->catalog_ = std::make_unique<catalog::CatalogService>(*p->store_, clock);
+  p->metrics_ = std::make_unique<http::Metrics>();
+  TokenService* tokens = p->tokens_.get();
+  p->router_ = std::make_unique<http::Router>(
+      [tokens](std::string_view header) { return tokens->Authenticate(header); });
+  http::AddSystemRoutes(*p->router_, *p->metrics_, kVersion);
+  catalog::AddCatalogRoutes(*p->router_, *p->catalog_);
+
+  ASSIGN_OR_RETURN(const auto listen, config.ListenAddress());
+  http::ServerOptions options;
+  options.address = listen.first;
+  options.port = listen.second;
+  options.io_threads = config.io_threads;
+  options.max_header_bytes = config.max_header_bytes;
+  options.max_body_bytes = config.max_body_bytes;
+  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  options.shutdown_grace = std::chrono::milliseconds(config.shutdown_grace_ms);
+  p->server_ = std::make_unique<http::Server>(options, *p->router_, *p->metrics_);
+  return p;
+}
+
+Platform::~Platform() {
+  if (server_) {
+    server_->RequestShutdown();
+    server_->Wait();
+  }
+}
+
+Status Platform::Start() { return server_->Start(); }
+
+}  // namespace thunder::app
