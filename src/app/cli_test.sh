@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end test of the thunder binary as a user runs it: help, first start printing the
+# admin token once, serving, graceful SIGTERM, token creation errors, CSV import.
+# Usage: cli_test.sh THUNDER_BINARY EXAMPLES_DIR
+set -uo pipefail
+thunder=$1
+examples=$2
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $name"
+  fi
+}
+
+# Starts `thunder $@` in the background and waits for its URL line.
+start_server() {
+  "$thunder" "$@" >"$work/out" 2>"$work/err" &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q 'is serving at' "$work/out" 2>/dev/null && break
+    sleep 0.1
+  done
+  url=$(grep -o 'http://[^ ]*/' "$work/out" | head -1)
+}
+
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid"
+  stop_status=$?
+  server_pid=""
+}
+
+"$thunder" --help >"$work/help" 2>&1
+check "help exits 0" test $? -eq 0
+check "help lists subcommands" grep -q 'demo' "$work/help"
+"$thunder" import products --help >"$work/help2" 2>&1
+check "import help names the columns" grep -q 'list_price_fen' "$work/help2"
+
+# First start prints an admin token once; the second does not.
+start_server serve --data-dir "$work/d1" --listen 127.0.0.1:0
+token=$(grep -o 'st_[0-9a-f]\{64\}' "$work/out" | head -1)
+check "first start prints a token" test -n "$token"
+code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $token" "${url}v1/belts")
+check "token lists belts" test "$code" = 200
+check "empty list" grep -q '"items":\[\]' "$work/body"
+stop_server
+check "SIGTERM stops cleanly" test "$stop_status" -eq 0
+check "says stopped" grep -q 'Stopped' "$work/out"
+start_server serve --data-dir "$work/d1" --listen 127.0.0.1:0
+check "second start prints no token" bash -c "! grep -q 'st_' '$work/out'"
+stop_server
+
+"$thunder" admin token create --role factory --scope 99 --data-dir "$work/d1" >"$work/tok" 2>&1
+check "token for a missing factory fails" test $? -eq 1
+check "and says why" grep -q 'factory 99 does not exist' "$work/tok"
+"$thunder" serve --data-dir "$work/d1" --listen nonsense >"$work/bad" 2>&1
+check "bad --listen fails" test $? -eq 1
+check "and says how" grep -q 'host:port' "$work/bad"
+
+# The demo seeds Zhejiang, then the example files import into it, once.
+start_server demo --data-dir "$work/demo" --listen 127.0.0.1:0
+token=$(grep -o 'st_[0-9a-f]\{64\}' "$work/out" | head -1)
+curl -s -H "Authorization: Bearer $token" "${url}v1/belts?limit=200" >"$work/belts"
+check "demo serves Zhejiang belts" grep -q 'Zhuji Datang socks' "$work/belts"
+stop_server
+"$thunder" import factories "$examples/factories.csv" --data-dir "$work/demo" >"$work/imp" 2>&1
+check "factories import exits 0" test $? -eq 0
+check "three created" grep -q '3 records, 3 created' "$work/imp"
+"$thunder" import products "$examples/products.csv" --data-dir "$work/demo" >"$work/imp" 2>&1
+check "products import exits 0" test $? -eq 0
+"$thunder" import factories "$examples/factories.csv" --data-dir "$work/demo" >"$work/imp" 2>&1
+check "re-import creates nothing" grep -q '0 created, 3 already present' "$work/imp"
+printf 'name,belt,city\nGood Mill,Wenzhou shoes,Wenzhou\nLost Mill,Atlantis,Nowhere\n' >"$work/bad.csv"
+"$thunder" import factories "$work/bad.csv" --data-dir "$work/demo" >"$work/imp" 2>&1
+check "partial import exits 2" test $? -eq 2
+check "reports the bad line" grep -q "bad.csv:3: belt: belt 'Atlantis' does not exist" "$work/imp"
+printf 'name,colour\n' >"$work/worse.csv"
+"$thunder" import factories "$work/worse.csv" --data-dir "$work/demo" >"$work/imp" 2>&1
+check "bad header exits 1" test $? -eq 1
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
