@@ -14,21 +14,35 @@ class ApiTest : public PlatformFixture {
  protected:
   void SetUp() override {
     PlatformFixture::SetUp();
-    belt_ = MustPost("/v1/belts", {{"name", "Haining leather"}, {"province", "Zhejiang"},
-                                   {"city", "Haining"}, {"specialty", "leather"}});
-    base_ = MustPost("/v1/bases", {{"name", "Haining Leather City Live Base"}, {"belt_id", belt_},
-                                   {"city", "Haining"}, {"studios", 12}});
-    other_base_ = MustPost("/v1/bases", {{"name", "Second Base"}, {"belt_id", belt_}, {"city", "Haining"}});
+    belt_ = MustPost("/v1/belts", {{"name", "Haining leather"},
+                                   {"province", "Zhejiang"},
+                                   {"city", "Haining"},
+                                   {"specialty", "leather"}});
+    base_ = MustPost("/v1/bases", {{"name", "Haining Leather City Live Base"},
+                                   {"belt_id", belt_},
+                                   {"city", "Haining"},
+                                   {"studios", 12}});
+    other_base_ =
+        MustPost("/v1/bases", {{"name", "Second Base"}, {"belt_id", belt_}, {"city", "Haining"}});
     host_ = MustPost("/v1/hosts", {{"name", "Sun Jia"}, {"base_id", base_}, {"handle", "sunjia"}});
-    factory_ = MustPost("/v1/factories", {{"name", "Fine Hide Garments"}, {"belt_id", belt_},
-                                          {"city", "Haining"}, {"daily_capacity", {{"leather", 3000}}}});
-    other_factory_ = MustPost("/v1/factories", {{"name", "Xucun Works"}, {"belt_id", belt_}, {"city", "Haining"}});
-    product_ = MustPost("/v1/products", {{"name", "Biker jacket"}, {"factory_id", factory_}, {"category", "leather"}});
-    other_product_ = MustPost("/v1/products", {{"name", "Belt"}, {"factory_id", other_factory_}, {"category", "leather"}});
-    sku_ = MustPost("/v1/skus", {{"product_id", product_}, {"code", "BJ-BLK-M"},
+    factory_ = MustPost("/v1/factories", {{"name", "Fine Hide Garments"},
+                                          {"belt_id", belt_},
+                                          {"city", "Haining"},
+                                          {"daily_capacity", {{"leather", 3000}}}});
+    other_factory_ = MustPost("/v1/factories",
+                              {{"name", "Xucun Works"}, {"belt_id", belt_}, {"city", "Haining"}});
+    product_ =
+        MustPost("/v1/products",
+                 {{"name", "Biker jacket"}, {"factory_id", factory_}, {"category", "leather"}});
+    other_product_ =
+        MustPost("/v1/products",
+                 {{"name", "Belt"}, {"factory_id", other_factory_}, {"category", "leather"}});
+    sku_ = MustPost("/v1/skus", {{"product_id", product_},
+                                 {"code", "BJ-BLK-M"},
                                  {"list_price", {{"amount_fen", 129900}}},
                                  {"attributes", {{"colour", "black"}, {"size", "M"}}}});
-    other_sku_ = MustPost("/v1/skus", {{"product_id", other_product_}, {"code", "BT-105"},
+    other_sku_ = MustPost("/v1/skus", {{"product_id", other_product_},
+                                       {"code", "BT-105"},
                                        {"list_price", {{"amount_fen", 8900}}}});
   }
 
@@ -52,20 +66,28 @@ class ApiTest : public PlatformFixture {
 TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
   // The document the server serves is the one it routes by: call every operation in it.
   auto doc = json::parse(client_->Get("/openapi.json").body);
-  const std::map<std::string, std::string> ids = {
-      {"belts", belt_}, {"bases", base_}, {"factories", factory_}, {"hosts", host_},
-      {"products", product_}, {"skus", sku_}};
+  const std::map<std::string, std::string> ids = {{"belts", belt_},        {"bases", base_},
+                                                  {"factories", factory_}, {"hosts", host_},
+                                                  {"products", product_},  {"skus", sku_}};
   const std::map<std::string, json> creates = {
-      {"belts", {{"name", "Anji office chairs"}, {"province", "Zhejiang"}, {"city", "Anji"}, {"specialty", "chairs"}}},
+      {"belts",
+       {{"name", "Anji office chairs"},
+        {"province", "Zhejiang"},
+        {"city", "Anji"},
+        {"specialty", "chairs"}}},
       {"bases", {{"name", "Another base"}, {"belt_id", belt_}, {"city", "Haining"}}},
       {"factories", {{"name", "New factory"}, {"belt_id", belt_}, {"city", "Haining"}}},
       {"hosts", {{"name", "Qian Hao"}, {"base_id", base_}, {"handle", "qianhao"}}},
       {"products", {{"name", "Gloves"}, {"factory_id", factory_}, {"category", "leather"}}},
-      {"skus", {{"product_id", product_}, {"code", "BJ-BRN-L"}, {"list_price", {{"amount_fen", 119900}}}}}};
+      {"skus",
+       {{"product_id", product_}, {"code", "BJ-BRN-L"}, {"list_price", {{"amount_fen", 119900}}}}}};
   const std::map<std::string, json> patches = {
-      {"belts", {{"description", "leather city"}}}, {"bases", {{"studios", 14}}},
-      {"factories", {{"contact", "Ms Sun"}}},       {"hosts", {{"followers", 120000}}},
-      {"products", {{"description", "soft"}}},      {"skus", {{"list_price", {{"amount_fen", 109900}}}}}};
+      {"belts", {{"description", "leather city"}}},
+      {"bases", {{"studios", 14}}},
+      {"factories", {{"contact", "Ms Sun"}}},
+      {"hosts", {{"followers", 120000}}},
+      {"products", {{"description", "soft"}}},
+      {"skus", {{"list_price", {{"amount_fen", 109900}}}}}};
   int operations = 0;
   for (auto& [path, ops] : doc["paths"].items()) {
     for (auto& [method, op] : ops.items()) {
@@ -93,7 +115,8 @@ TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
 
 TEST_F(ApiTest, ListsPaginateWithCursors) {
   for (int i = 0; i < 7; ++i) {
-    MustPost("/v1/hosts", {{"name", "Host " + std::to_string(i)}, {"base_id", other_base_},
+    MustPost("/v1/hosts", {{"name", "Host " + std::to_string(i)},
+                           {"base_id", other_base_},
                            {"handle", "h" + std::to_string(i)}});
   }
   std::vector<std::string> handles;
@@ -105,7 +128,8 @@ TEST_F(ApiTest, ListsPaginateWithCursors) {
     EXPECT_LE(j["items"].size(), 3u);
     for (auto& h : j["items"]) handles.push_back(h["handle"]);
     if (j["next_cursor"].is_null()) break;
-    target = "/v1/hosts?base_id=" + other_base_ + "&limit=3&cursor=" + j["next_cursor"].get<std::string>();
+    target = "/v1/hosts?base_id=" + other_base_ +
+             "&limit=3&cursor=" + j["next_cursor"].get<std::string>();
   }
   EXPECT_EQ(handles, (std::vector<std::string>{"h0", "h1", "h2", "h3", "h4", "h5", "h6"}));
 }
@@ -132,16 +156,31 @@ TEST_F(ApiTest, BadInputOfAnyShapeIs4xxAndChangesNothing) {
       {"POST", "/v1/belts", "{\"name\": ", 400, "invalid_json"},
       {"POST", "/v1/belts", "", 400, "invalid_json"},
       {"POST", "/v1/belts", "[]", 400, "not_an_object"},
-      {"POST", "/v1/belts", R"({"name":"x","province":"Zhejiang","city":"c","specialty":"s","mayor":"y"})", 400, "unknown_field"},
-      {"POST", "/v1/belts", R"({"name":7,"province":"Zhejiang","city":"c","specialty":"s"})", 400, "wrong_type"},
-      {"POST", "/v1/belts", "{\"name\":\"\xc3\x28\",\"province\":\"Z\",\"city\":\"c\",\"specialty\":\"s\"}", 400, "invalid_utf8"},
-      {"POST", "/v1/belts", R"({"province":"Zhejiang","city":"c","specialty":"s"})", 400, "missing_field"},
+      {"POST", "/v1/belts",
+       R"({"name":"x","province":"Zhejiang","city":"c","specialty":"s","mayor":"y"})", 400,
+       "unknown_field"},
+      {"POST", "/v1/belts", R"({"name":7,"province":"Zhejiang","city":"c","specialty":"s"})", 400,
+       "wrong_type"},
+      {"POST", "/v1/belts",
+       "{\"name\":\"\xc3\x28\",\"province\":\"Z\",\"city\":\"c\",\"specialty\":\"s\"}", 400,
+       "invalid_utf8"},
+      {"POST", "/v1/belts", R"({"province":"Zhejiang","city":"c","specialty":"s"})", 400,
+       "missing_field"},
       {"POST", "/v1/bases", R"({"name":"b","belt_id":"999","city":"c"})", 400, "unknown_reference"},
-      {"POST", "/v1/bases", R"({"name":"b","belt_id":")" + belt_ + R"(","city":"c","studios":-1})", 400, "out_of_range"},
-      {"POST", "/v1/bases", R"({"name":"b","belt_id":")" + belt_ + R"(","city":"c","studios":99999999999999999999})", 400, "out_of_range"},
-      {"POST", "/v1/skus", R"({"product_id":")" + product_ + R"(","code":"Z","list_price":{"amount_fen":1.5}})", 400, "wrong_type"},
-      {"POST", "/v1/skus", R"({"product_id":")" + product_ + R"(","code":"Z","list_price":{"amount_fen":-100}})", 400, "out_of_range"},
-      {"POST", "/v1/skus", R"({"product_id":")" + product_ + R"(","code":"BJ-BLK-M","list_price":{"amount_fen":1}})", 409, "already_exists"},
+      {"POST", "/v1/bases", R"({"name":"b","belt_id":")" + belt_ + R"(","city":"c","studios":-1})",
+       400, "out_of_range"},
+      {"POST", "/v1/bases",
+       R"({"name":"b","belt_id":")" + belt_ + R"(","city":"c","studios":99999999999999999999})",
+       400, "out_of_range"},
+      {"POST", "/v1/skus",
+       R"({"product_id":")" + product_ + R"(","code":"Z","list_price":{"amount_fen":1.5}})", 400,
+       "wrong_type"},
+      {"POST", "/v1/skus",
+       R"({"product_id":")" + product_ + R"(","code":"Z","list_price":{"amount_fen":-100}})", 400,
+       "out_of_range"},
+      {"POST", "/v1/skus",
+       R"({"product_id":")" + product_ + R"(","code":"BJ-BLK-M","list_price":{"amount_fen":1}})",
+       409, "already_exists"},
       {"PATCH", sku_path, R"({"product_id":")" + other_product_ + R"("})", 400, "immutable_field"},
       {"PATCH", sku_path, "{}", 400, "empty_patch"},
       {"PATCH", sku_path, R"({"code":"BT-105"})", 409, "already_exists"},
@@ -157,7 +196,8 @@ TEST_F(ApiTest, BadInputOfAnyShapeIs4xxAndChangesNothing) {
   };
   for (const Case& c : cases) {
     auto r = client_->Request(c.method, c.target, c.body, admin_);
-    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << c.body << " -> " << r.body;
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << c.body << " -> "
+                                  << r.body;
     auto j = json::parse(r.body, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << r.body;
     EXPECT_EQ(j["error"]["code"], c.code) << c.body;
@@ -167,22 +207,22 @@ TEST_F(ApiTest, BadInputOfAnyShapeIs4xxAndChangesNothing) {
 }
 
 TEST_F(ApiTest, ErrorsNameTheField) {
-  auto r = client_->Post("/v1/skus",
-                         R"({"product_id":")" + product_ + R"(","code":"Z","list_price":{"amount_fen":"9"}})",
-                         admin_);
+  auto r = client_->Post(
+      "/v1/skus",
+      R"({"product_id":")" + product_ + R"(","code":"Z","list_price":{"amount_fen":"9"}})", admin_);
   EXPECT_EQ(json::parse(r.body)["error"]["field"], "list_price.amount_fen");
 }
 
 TEST_F(ApiTest, MissingOrWrongTokenIs401AndChangesNothing) {
   const std::string before = Snapshot();
   const std::string body = R"({"name":"x","province":"Zhejiang","city":"c","specialty":"s"})";
-  for (const std::string& token :
-       {std::string(""), std::string("st_nope"), std::string(64, 'a'),
-        "st_" + std::string(64, '0')}) {
+  for (const std::string& token : {std::string(""), std::string("st_nope"), std::string(64, 'a'),
+                                   "st_" + std::string(64, '0')}) {
     EXPECT_EQ(client_->Post("/v1/belts", body, token).status, 401) << token;
     EXPECT_EQ(client_->Get("/v1/belts", token).status, 401) << token;
   }
-  auto raw = client_->SendRaw("GET /v1/belts HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWJj\r\n\r\n");
+  auto raw =
+      client_->SendRaw("GET /v1/belts HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWJj\r\n\r\n");
   EXPECT_EQ(raw.status, 401);
   EXPECT_EQ(json::parse(raw.body)["error"]["code"], "unauthenticated");
   EXPECT_EQ(Snapshot(), before);
@@ -202,7 +242,8 @@ TEST_F(ApiTest, TenantsCannotReachEachOthersData) {
   };
   const std::vector<Case> forbidden = {
       {"factory", factory_token, "PATCH", "/v1/products/" + other_product_, R"({"name":"mine"})"},
-      {"factory", factory_token, "PATCH", "/v1/skus/" + other_sku_, R"({"list_price":{"amount_fen":1}})"},
+      {"factory", factory_token, "PATCH", "/v1/skus/" + other_sku_,
+       R"({"list_price":{"amount_fen":1}})"},
       {"factory", factory_token, "PATCH", "/v1/factories/" + other_factory_, R"({"contact":"x"})"},
       {"factory", factory_token, "POST", "/v1/products",
        R"({"name":"n","factory_id":")" + other_factory_ + R"(","category":"c"})"},
@@ -217,7 +258,8 @@ TEST_F(ApiTest, TenantsCannotReachEachOthersData) {
       {"host", host_token, "PATCH", "/v1/products/" + product_, R"({"name":"x"})"},
       {"consumer", consumer_token, "POST", "/v1/products",
        R"({"name":"n","factory_id":")" + factory_ + R"(","category":"c"})"},
-      {"consumer", consumer_token, "PATCH", "/v1/skus/" + sku_, R"({"list_price":{"amount_fen":1}})"},
+      {"consumer", consumer_token, "PATCH", "/v1/skus/" + sku_,
+       R"({"list_price":{"amount_fen":1}})"},
       {"trainer", trainer_token, "PATCH", "/v1/hosts/" + host_, R"({"followers":1})"},
   };
   for (const Case& c : forbidden) {
@@ -228,14 +270,25 @@ TEST_F(ApiTest, TenantsCannotReachEachOthersData) {
   EXPECT_EQ(Snapshot(), before);
 
   // What each tenant may do with its own data works.
-  EXPECT_EQ(client_->Patch("/v1/products/" + product_, R"({"description":"soft lambskin"})",
-                           factory_token).status, 200);
-  EXPECT_EQ(client_->Post("/v1/skus",
-                          R"({"product_id":")" + product_ + R"(","code":"BJ-BLK-L","list_price":{"amount_fen":129900}})",
-                          factory_token).status, 201);
+  EXPECT_EQ(
+      client_
+          ->Patch("/v1/products/" + product_, R"({"description":"soft lambskin"})", factory_token)
+          .status,
+      200);
+  EXPECT_EQ(client_
+                ->Post("/v1/skus",
+                       R"({"product_id":")" + product_ +
+                           R"(","code":"BJ-BLK-L","list_price":{"amount_fen":129900}})",
+                       factory_token)
+                .status,
+            201);
   EXPECT_EQ(client_->Patch("/v1/bases/" + base_, R"({"studios":20})", host_token).status, 200);
-  EXPECT_EQ(client_->Post("/v1/hosts", R"({"name":"New host","base_id":")" + base_ + R"(","handle":"newhost"})",
-                          host_token).status, 201);
+  EXPECT_EQ(client_
+                ->Post("/v1/hosts",
+                       R"({"name":"New host","base_id":")" + base_ + R"(","handle":"newhost"})",
+                       host_token)
+                .status,
+            201);
   // And everyone reads the catalog.
   for (const std::string& t : {factory_token, host_token, consumer_token, trainer_token}) {
     EXPECT_EQ(client_->Get("/v1/products/" + other_product_, t).status, 200);
@@ -243,14 +296,18 @@ TEST_F(ApiTest, TenantsCannotReachEachOthersData) {
 }
 
 TEST_F(ApiTest, RetriedCreateWithIdempotencyKeyReturnsTheOriginal) {
-  const std::string body = json({{"name", "Lambskin gloves"}, {"factory_id", factory_},
-                                 {"category", "leather"}, {"idempotency_key", "gloves-1"}}).dump();
+  const std::string body = json({{"name", "Lambskin gloves"},
+                                 {"factory_id", factory_},
+                                 {"category", "leather"},
+                                 {"idempotency_key", "gloves-1"}})
+                               .dump();
   auto first = client_->Post("/v1/products", body, admin_);
   ASSERT_EQ(first.status, 201) << first.body;
   auto second = client_->Post("/v1/products", body, admin_);
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(second.body, first.body);
-  auto count = platform_->store().Query("SELECT COUNT(*) FROM products WHERE name = 'Lambskin gloves'");
+  auto count =
+      platform_->store().Query("SELECT COUNT(*) FROM products WHERE name = 'Lambskin gloves'");
   EXPECT_EQ(AsInt(count->rows[0][0]), 1);
 }
 

@@ -16,7 +16,8 @@ Status ReadInt(const toml::node& node, const std::string& key, int64_t min, int6
   const auto v = node.value<int64_t>();
   if (!node.is_integer() || !v) return ConfigError(key, "must be an integer");
   if (*v < min || *v > max) {
-    return ConfigError(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return ConfigError(key,
+                       "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   out = static_cast<T>(*v);
   return Status::Ok();
@@ -42,13 +43,15 @@ Result<std::pair<std::string, uint16_t>> Config::ListenAddress() const {
   }
   const std::string port_text = listen.substr(colon + 1);
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
     return Status::InvalidArgument("invalid_listen_address",
                                    "port in --listen must be a number from 0 to 65535", "listen");
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 

@@ -48,7 +48,8 @@ data_dir = "/var/lib/thunder"
 uri = "sqlite:/var/lib/thunder/main.db"
 [log]
 level = "warn"
-)", c);
+)",
+                  c);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(c.listen, "0.0.0.0:9090");
   EXPECT_EQ(c.io_threads, 4);

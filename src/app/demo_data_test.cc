@@ -19,9 +19,9 @@ TEST_F(DemoDataTest, SeedsZhejiangBeltsOnceAndServesThem) {
   auto belts = json::parse(client_->Get("/v1/belts?province=Zhejiang&limit=200", admin_).body);
   std::vector<std::string> names;
   for (auto& b : belts["items"]) names.push_back(b["name"]);
-  for (const char* want : {"Yiwu small commodities", "Zhuji Datang socks", "Haining leather",
-                           "Yongkang hardware", "Shengzhou neckties", "Anji office chairs",
-                           "Cixi home appliances", "Wenzhou shoes"}) {
+  for (const char* want :
+       {"Yiwu small commodities", "Zhuji Datang socks", "Haining leather", "Yongkang hardware",
+        "Shengzhou neckties", "Anji office chairs", "Cixi home appliances", "Wenzhou shoes"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }
   // Every factory has capacity for its belt's category, and products carry prices.

@@ -1,9 +1,9 @@
 // thunder: the one binary of Spring Thunder. Subcommands: serve, demo, import, admin.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
@@ -24,13 +24,15 @@ struct CommonFlags {
   int io_threads = 0;
 
   void AddTo(CLI::App* cmd, bool serving) {
-    cmd->add_option("-c,--config", config_file, "TOML configuration file (see docs/configuration.md)")
+    cmd->add_option("-c,--config", config_file,
+                    "TOML configuration file (see docs/configuration.md)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--data-dir", data_dir, "Directory for the store and logs (default: data)");
     cmd->add_option("--store", store,
                     "Store to use: a SQLite path or sqlite:PATH (default: DATA_DIR/thunder.db)");
     if (serving) {
-      cmd->add_option("--listen", listen, "Address to serve on, host:port (default: 127.0.0.1:8080)");
+      cmd->add_option("--listen", listen,
+                      "Address to serve on, host:port (default: 127.0.0.1:8080)");
       cmd->add_option("--io-threads", io_threads, "HTTP I/O threads (default: 2)")
           ->check(CLI::Range(1, 64));
     }
@@ -95,8 +97,8 @@ int Serve(const CommonFlags& flags, bool demo) {
     auto first = p.tokens().EnsureFirstAdminToken();
     if (!first.ok()) return Fail(first.status());
     if (!first->empty()) {
-      token_line = "First start: created an admin token. It is shown only this once; keep it:\n  " +
-                   *first;
+      token_line =
+          "First start: created an admin token. It is shown only this once; keep it:\n  " + *first;
     }
   }
 
@@ -119,10 +121,9 @@ void PrintProgress(size_t done, size_t total, const catalog::ImportReport& repor
   if (!tty && done != total && done % std::max<size_t>(1, total / 10) != 0) return;
   constexpr size_t kWidth = 30;
   const size_t filled = percent * kWidth / 100;
-  std::fprintf(stderr, "%s[%s%s] %3zu%%  %zu/%zu records, %zu errors%s",
-               tty ? "\r" : "", std::string(filled, '#').c_str(),
-               std::string(kWidth - filled, '.').c_str(), percent, done, total,
-               report.errors.size(), tty && done != total ? "" : "\n");
+  std::fprintf(stderr, "%s[%s%s] %3zu%%  %zu/%zu records, %zu errors%s", tty ? "\r" : "",
+               std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), percent,
+               done, total, report.errors.size(), tty && done != total ? "" : "\n");
   std::fflush(stderr);
 }
 
@@ -135,19 +136,21 @@ int Import(const CommonFlags& flags, const std::string& what, const std::string&
   auto platform = Platform::Open(*config);
   if (!platform.ok()) return Fail(platform.status());
   const Principal importer{0, Role::kAdmin, ""};
-  auto report = what == "factories"
-                    ? catalog::ImportFactories((*platform)->catalog(), importer, *text, PrintProgress)
-                    : catalog::ImportProducts((*platform)->catalog(), importer, *text, PrintProgress);
-  if (!report.ok()) return Fail(Status(report.status().kind(), report.status().code(),
-                                       file + ": " + report.status().message()));
+  auto report =
+      what == "factories"
+          ? catalog::ImportFactories((*platform)->catalog(), importer, *text, PrintProgress)
+          : catalog::ImportProducts((*platform)->catalog(), importer, *text, PrintProgress);
+  if (!report.ok())
+    return Fail(Status(report.status().kind(), report.status().code(),
+                       file + ": " + report.status().message()));
   for (const auto& e : report->errors) {
     std::cerr << fmt::format("{}:{}: {}{} [{}]\n", file, e.line,
                              e.status.field().empty() ? "" : e.status.field() + ": ",
                              e.status.message(), e.status.code());
   }
-  std::cout << fmt::format("{}: {} records, {} created, {} already present, {} skipped with errors\n",
-                           file, report->records, report->created, report->unchanged,
-                           report->errors.size());
+  std::cout << fmt::format(
+      "{}: {} records, {} created, {} already present, {} skipped with errors\n", file,
+      report->records, report->created, report->unchanged, report->errors.size());
   return report->errors.empty() ? 0 : 2;
 }
 
@@ -185,8 +188,9 @@ int Main(int argc, char** argv) {
   serve_flags.AddTo(serve, true);
 
   auto* demo = app.add_subcommand(
-      "demo", "Seed the Zhejiang demo data (when the store is empty) and serve it, printing the "
-              "URL and an admin token.");
+      "demo",
+      "Seed the Zhejiang demo data (when the store is empty) and serve it, printing the "
+      "URL and an admin token.");
   demo_flags.AddTo(demo, true);
 
   auto* import = app.add_subcommand("import", "Import catalog data from CSV files.");
@@ -210,13 +214,15 @@ int Main(int argc, char** argv) {
   auto* token = admin->add_subcommand("token", "Manage API tokens.");
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand(
-      "create", "Create a token and print it once. Roles: admin, factory (--scope FACTORY_ID), "
-                "host (--scope BASE_ID), consumer (--scope BUYER_ID), trainer.");
+      "create",
+      "Create a token and print it once. Roles: admin, factory (--scope FACTORY_ID), "
+      "host (--scope BASE_ID), consumer (--scope BUYER_ID), trainer.");
   std::string role, scope, label;
   token_create->add_option("--role", role, "admin, factory, host, consumer or trainer")
       ->required()
       ->check(CLI::IsMember({"admin", "factory", "host", "consumer", "trainer"}));
-  token_create->add_option("--scope", scope, "The factory, base or buyer id the token is confined to");
+  token_create->add_option("--scope", scope,
+                           "The factory, base or buyer id the token is confined to");
   token_create->add_option("--label", label, "A note to remember what the token is for");
   token_flags.AddTo(token_create, false);
 

@@ -10,18 +10,25 @@ using nlohmann::json;
 class RestartTest : public PlatformFixture {};
 
 TEST_F(RestartTest, DataAndTokensSurviveARestart) {
-  const std::string belt = MustPost("/v1/belts", {{"name", "Wenzhou shoes"}, {"province", "Zhejiang"},
-                                                  {"city", "Wenzhou"}, {"specialty", "shoes"}});
-  const std::string factory = MustPost("/v1/factories", {{"name", "Stride Footwear"}, {"belt_id", belt},
+  const std::string belt = MustPost("/v1/belts", {{"name", "Wenzhou shoes"},
+                                                  {"province", "Zhejiang"},
+                                                  {"city", "Wenzhou"},
+                                                  {"specialty", "shoes"}});
+  const std::string factory = MustPost("/v1/factories", {{"name", "Stride Footwear"},
+                                                         {"belt_id", belt},
                                                          {"city", "Wenzhou"},
                                                          {"daily_capacity", {{"shoes", 30000}}}});
   const std::string factory_token = TokenFor(Role::kFactory, factory);
   auto product = client_->Post("/v1/products",
-                               json({{"name", "Derby shoes"}, {"factory_id", factory},
-                                     {"category", "shoes"}, {"idempotency_key", "derby"}}).dump(),
+                               json({{"name", "Derby shoes"},
+                                     {"factory_id", factory},
+                                     {"category", "shoes"},
+                                     {"idempotency_key", "derby"}})
+                                   .dump(),
                                factory_token);
   ASSERT_EQ(product.status, 201);
-  auto patched = client_->Patch("/v1/factories/" + factory, R"({"contact":"Mr Deng"})", factory_token);
+  auto patched =
+      client_->Patch("/v1/factories/" + factory, R"({"contact":"Mr Deng"})", factory_token);
   ASSERT_EQ(patched.status, 200);
   const std::string listing_before = client_->Get("/v1/factories", admin_).body;
 
@@ -33,8 +40,11 @@ TEST_F(RestartTest, DataAndTokensSurviveARestart) {
   EXPECT_EQ(f["daily_capacity"]["shoes"], 30000);
   // The idempotency record survived too: the retry after a restart is a replay.
   auto retry = client_->Post("/v1/products",
-                             json({{"name", "Derby shoes"}, {"factory_id", factory},
-                                   {"category", "shoes"}, {"idempotency_key", "derby"}}).dump(),
+                             json({{"name", "Derby shoes"},
+                                   {"factory_id", factory},
+                                   {"category", "shoes"},
+                                   {"idempotency_key", "derby"}})
+                                 .dump(),
                              factory_token);
   EXPECT_EQ(retry.status, 200);
   EXPECT_EQ(retry.body, product.body);

@@ -11,13 +11,20 @@ bool ScopeIs(const Principal& who, std::optional<int64_t> id) {
 
 const char* KindName(ResourceKind kind) {
   switch (kind) {
-    case ResourceKind::kBelt: return "belts";
-    case ResourceKind::kBase: return "bases";
-    case ResourceKind::kFactory: return "factories";
-    case ResourceKind::kHost: return "hosts";
-    case ResourceKind::kProduct: return "products";
-    case ResourceKind::kSku: return "skus";
-    case ResourceKind::kPlatform: return "the platform";
+    case ResourceKind::kBelt:
+      return "belts";
+    case ResourceKind::kBase:
+      return "bases";
+    case ResourceKind::kFactory:
+      return "factories";
+    case ResourceKind::kHost:
+      return "hosts";
+    case ResourceKind::kProduct:
+      return "products";
+    case ResourceKind::kSku:
+      return "skus";
+    case ResourceKind::kPlatform:
+      return "the platform";
   }
   return "this resource";
 }
@@ -47,10 +54,14 @@ bool Allowed(const Principal& who, Action action, ResourceKind kind, const Owner
 
 const char* ActionVerb(Action action) {
   switch (action) {
-    case Action::kRead: return "read";
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "change";
-    case Action::kAdminister: return "administer";
+    case Action::kRead:
+      return "read";
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "change";
+    case Action::kAdminister:
+      return "administer";
   }
   return "use";
 }

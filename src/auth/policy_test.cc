@@ -16,9 +16,9 @@ bool Can(const Principal& p, Action a, ResourceKind k, Ownership o = {}) {
 }
 
 TEST(PolicyTest, AdminMayDoEverything) {
-  for (auto kind : {ResourceKind::kBelt, ResourceKind::kBase, ResourceKind::kFactory,
-                    ResourceKind::kHost, ResourceKind::kProduct, ResourceKind::kSku,
-                    ResourceKind::kPlatform}) {
+  for (auto kind :
+       {ResourceKind::kBelt, ResourceKind::kBase, ResourceKind::kFactory, ResourceKind::kHost,
+        ResourceKind::kProduct, ResourceKind::kSku, ResourceKind::kPlatform}) {
     for (auto action : {Action::kRead, Action::kCreate, Action::kUpdate, Action::kAdminister}) {
       EXPECT_TRUE(Can(kAdmin, action, kind));
     }

@@ -46,9 +46,8 @@ Result<IssuedToken> TokenService::Create(Role role, std::string scope, std::stri
     case Role::kAdmin:
     case Role::kTrainer:
       if (!scope.empty()) {
-        return Status::InvalidArgument("scope_not_allowed",
-                                       std::string(RoleName(role)) + " tokens take no scope",
-                                       "scope");
+        return Status::InvalidArgument(
+            "scope_not_allowed", std::string(RoleName(role)) + " tokens take no scope", "scope");
       }
       break;
     case Role::kFactory:
@@ -56,11 +55,11 @@ Result<IssuedToken> TokenService::Create(Role role, std::string scope, std::stri
       const bool factory = role == Role::kFactory;
       const auto id = ParseIdText(scope);
       if (!id) {
-        return Status::InvalidArgument(
-            "scope_required",
-            std::string(factory ? "factory" : "host") + " tokens need --scope with the id of a " +
-                (factory ? "factory" : "live-streaming base"),
-            "scope");
+        return Status::InvalidArgument("scope_required",
+                                       std::string(factory ? "factory" : "host") +
+                                           " tokens need --scope with the id of a " +
+                                           (factory ? "factory" : "live-streaming base"),
+                                       "scope");
       }
       ASSIGN_OR_RETURN(auto r, store_.Query(factory ? "SELECT 1 FROM factories WHERE id = ?"
                                                     : "SELECT 1 FROM bases WHERE id = ?",
@@ -89,7 +88,8 @@ Result<IssuedToken> TokenService::Create(Role role, std::string scope, std::stri
                                         "VALUES (?, ?, ?, ?, ?) RETURNING id",
                                         {Sha256Hex(token), std::string(RoleName(role)), scope,
                                          std::move(label), FormatRfc3339(clock_.Now())}));
-  return IssuedToken{std::move(token), Principal{AsInt(r.rows.at(0).at(0)), role, std::move(scope)}};
+  return IssuedToken{std::move(token),
+                     Principal{AsInt(r.rows.at(0).at(0)), role, std::move(scope)}};
 }
 
 Result<Principal> TokenService::Authenticate(std::string_view header) const {

@@ -54,8 +54,9 @@ TEST_F(TokenServiceTest, StoresOnlyTheHash) {
 }
 
 TEST_F(TokenServiceTest, RejectsMissingMalformedAndUnknownTokens) {
-  for (const char* header : {"", "Basic abc", "Bearer ", "Bearer st_short",
-                             "Bearer st_0000000000000000000000000000000000000000000000000000000000000000"}) {
+  for (const char* header :
+       {"", "Basic abc", "Bearer ", "Bearer st_short",
+        "Bearer st_0000000000000000000000000000000000000000000000000000000000000000"}) {
     auto who = tokens_->Authenticate(header);
     ASSERT_FALSE(who.ok()) << header;
     EXPECT_EQ(who.status().http_status(), 401) << header;
@@ -69,9 +70,12 @@ TEST_F(TokenServiceTest, ScopesAreCheckedAtCreation) {
   EXPECT_EQ(tokens_->Create(Role::kAdmin, "3", "").status().code(), "scope_not_allowed");
   EXPECT_EQ(tokens_->Create(Role::kConsumer, "bad id!", "").status().code(), "scope_required");
 
-  ASSERT_TRUE(store_->Exec("INSERT INTO belts VALUES (1, 'b', 'Zhejiang', 'c', 's', '', 't', 't')").ok());
-  ASSERT_TRUE(store_->Exec("INSERT INTO factories (id, name, belt_id, city, created_at, updated_at) "
-                           "VALUES (42, 'f', 1, 'c', 't', 't')").ok());
+  ASSERT_TRUE(
+      store_->Exec("INSERT INTO belts VALUES (1, 'b', 'Zhejiang', 'c', 's', '', 't', 't')").ok());
+  ASSERT_TRUE(store_
+                  ->Exec("INSERT INTO factories (id, name, belt_id, city, created_at, updated_at) "
+                         "VALUES (42, 'f', 1, 'c', 't', 't')")
+                  .ok());
   auto ok = tokens_->Create(Role::kFactory, "42", "owner");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   auto who = tokens_->Authenticate("Bearer " + ok->token);

@@ -30,14 +30,22 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
       if (f.filterable) list_params.emplace_back(f.name);
     }
 
-    router.Add({"POST", collection, true,
+    router.Add({"POST",
+                collection,
+                true,
                 {"Create a " + std::string(spec.singular) +
                      " (201; 200 when an idempotency_key repeats a create)",
-                 tag, 201, BodyJsonSchema(spec, BodyMode::kCreate), EntityJsonSchema(spec), {}},
+                 tag,
+                 201,
+                 BodyJsonSchema(spec, BodyMode::kCreate),
+                 EntityJsonSchema(spec),
+                 {}},
                 [svc, s](const http::RouteContext& ctx) {
                   return EntityResponse(svc->Create(*ctx.principal, *s, ctx.request.body), 201);
                 }});
-    router.Add({"GET", collection, true,
+    router.Add({"GET",
+                collection,
+                true,
                 {"List " + std::string(spec.summary) +
                      ", oldest first; filter by field, page with limit and cursor",
                  tag, 200, "", PageSchema(spec), list_params},
@@ -48,17 +56,27 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
                   if (!page.ok()) return http::ErrorResponse(page.status());
                   return http::Response::Json(200, std::move(*page));
                 }});
-    router.Add({"GET", item, true,
-                {"Read one " + std::string(spec.singular), tag, 200, "", EntityJsonSchema(spec), {}},
-                [svc, s](const http::RouteContext& ctx) {
-                  return EntityResponse(svc->Get(*ctx.principal, *s, ctx.path_params.at(0)), 200);
-                }});
-    router.Add({"PATCH", item, true,
-                {"Change some fields of a " + std::string(spec.singular), tag, 200,
-                 BodyJsonSchema(spec, BodyMode::kPatch), EntityJsonSchema(spec), {}},
+    router.Add(
+        {"GET",
+         item,
+         true,
+         {"Read one " + std::string(spec.singular), tag, 200, "", EntityJsonSchema(spec), {}},
+         [svc, s](const http::RouteContext& ctx) {
+           return EntityResponse(svc->Get(*ctx.principal, *s, ctx.path_params.at(0)), 200);
+         }});
+    router.Add({"PATCH",
+                item,
+                true,
+                {"Change some fields of a " + std::string(spec.singular),
+                 tag,
+                 200,
+                 BodyJsonSchema(spec, BodyMode::kPatch),
+                 EntityJsonSchema(spec),
+                 {}},
                 [svc, s](const http::RouteContext& ctx) {
                   return EntityResponse(
-                      svc->Update(*ctx.principal, *s, ctx.path_params.at(0), ctx.request.body), 200);
+                      svc->Update(*ctx.principal, *s, ctx.path_params.at(0), ctx.request.body),
+                      200);
                 }});
   }
 }

@@ -31,12 +31,22 @@ void RenderRow(JsonWriter& w, const ResourceSpec& spec, const std::vector<SqlVal
     const SqlValue& v = row[i++];
     w.Key(f.name);
     switch (f.type) {
-      case FieldType::kString: w.String(AsText(v)); break;
-      case FieldType::kInteger: w.Int(AsInt(v)); break;
-      case FieldType::kMoney: w.Money(AsInt(v)); break;
-      case FieldType::kReference: w.String(std::to_string(AsInt(v))); break;
+      case FieldType::kString:
+        w.String(AsText(v));
+        break;
+      case FieldType::kInteger:
+        w.Int(AsInt(v));
+        break;
+      case FieldType::kMoney:
+        w.Money(AsInt(v));
+        break;
+      case FieldType::kReference:
+        w.String(std::to_string(AsInt(v)));
+        break;
       case FieldType::kStringMap:
-      case FieldType::kCountMap: w.Raw(AsText(v)); break;
+      case FieldType::kCountMap:
+        w.Raw(AsText(v));
+        break;
     }
   }
   w.Key("created_at").String(AsText(row[i]));
@@ -52,7 +62,7 @@ std::string RecordDigest(const Record& record) {
     text += f->name;
     text += '=';
     text += std::holds_alternative<int64_t>(v) ? "i" + std::to_string(std::get<int64_t>(v))
-                                                : "s" + AsText(v);
+                                               : "s" + AsText(v);
     text += '\x1f';
   }
   return Sha256Hex(text);
@@ -85,14 +95,14 @@ Result<ListQuery> ParseListQuery(const ResourceSpec& spec,
       q.limit = n;
     } else if (name == "cursor") {
       const auto id = ParseIdText(value);
-      if (!id) return Status::InvalidArgument("invalid_cursor", "cursor is not one we gave", "cursor");
+      if (!id)
+        return Status::InvalidArgument("invalid_cursor", "cursor is not one we gave", "cursor");
       q.after_id = *id;
     } else {
       const FieldSpec* f = spec.Find(name);
       if (f == nullptr || !f->filterable) {
-        return Status::InvalidArgument("unknown_filter",
-                                       std::string(spec.name) + " cannot be filtered by " + name,
-                                       name);
+        return Status::InvalidArgument(
+            "unknown_filter", std::string(spec.name) + " cannot be filtered by " + name, name);
       }
       if (f->type == FieldType::kReference || f->type == FieldType::kInteger) {
         const auto id = ParseIdText(value);
@@ -119,7 +129,8 @@ Result<Ownership> CatalogService::OwnerOfRecord(const ResourceSpec& spec, const 
     case OwnerRule::kViaProduct: {
       const auto product = RecordInt(record, "product_id");
       if (!product) return Ownership{};
-      ASSIGN_OR_RETURN(auto r, store_.Query("SELECT factory_id FROM products WHERE id = ?", {*product}));
+      ASSIGN_OR_RETURN(auto r,
+                       store_.Query("SELECT factory_id FROM products WHERE id = ?", {*product}));
       if (r.rows.empty()) {
         return Status::InvalidArgument("unknown_reference",
                                        "product " + std::to_string(*product) + " does not exist",
@@ -133,18 +144,21 @@ Result<Ownership> CatalogService::OwnerOfRecord(const ResourceSpec& spec, const 
 
 Result<Ownership> CatalogService::OwnerOfRow(const ResourceSpec& spec, int64_t id) {
   switch (spec.owner_rule) {
-    case OwnerRule::kNone: return Ownership{};
-    case OwnerRule::kSelfBase: return Ownership::Base(id);
-    case OwnerRule::kSelfFactory: return Ownership::Factory(id);
+    case OwnerRule::kNone:
+      return Ownership{};
+    case OwnerRule::kSelfBase:
+      return Ownership::Base(id);
+    case OwnerRule::kSelfFactory:
+      return Ownership::Factory(id);
     case OwnerRule::kBaseField:
     case OwnerRule::kFactoryField:
     case OwnerRule::kViaProduct: {
-      const char* sql = spec.owner_rule == OwnerRule::kBaseField
-                            ? "SELECT base_id FROM hosts WHERE id = ?"
-                        : spec.owner_rule == OwnerRule::kFactoryField
-                            ? "SELECT factory_id FROM products WHERE id = ?"
-                            : "SELECT p.factory_id FROM skus s JOIN products p ON p.id = s.product_id "
-                              "WHERE s.id = ?";
+      const char* sql =
+          spec.owner_rule == OwnerRule::kBaseField ? "SELECT base_id FROM hosts WHERE id = ?"
+          : spec.owner_rule == OwnerRule::kFactoryField
+              ? "SELECT factory_id FROM products WHERE id = ?"
+              : "SELECT p.factory_id FROM skus s JOIN products p ON p.id = s.product_id "
+                "WHERE s.id = ?";
       ASSIGN_OR_RETURN(auto r, store_.Query(sql, {id}));
       if (r.rows.empty()) return NoSuch(spec, std::to_string(id));
       const int64_t owner = AsInt(r.rows[0][0]);
@@ -262,9 +276,9 @@ Result<Entity> CatalogService::Update(const Principal& who, const ResourceSpec& 
   if (!id) return NoSuch(spec, id_text);
   ASSIGN_OR_RETURN(Record record, ParseBody(spec, body, BodyMode::kPatch));
   RETURN_IF_ERROR(store_.InTransaction([&]() -> Status {
-    ASSIGN_OR_RETURN(auto exists, store_.Query("SELECT 1 FROM " + std::string(spec.name) +
-                                                   " WHERE id = ?",
-                                               {*id}));
+    ASSIGN_OR_RETURN(
+        auto exists,
+        store_.Query("SELECT 1 FROM " + std::string(spec.name) + " WHERE id = ?", {*id}));
     if (exists.rows.empty()) return NoSuch(spec, id_text);
     ASSIGN_OR_RETURN(const Ownership owner, OwnerOfRow(spec, *id));
     RETURN_IF_ERROR(Authorize(who, Action::kUpdate, spec.kind, owner));
@@ -280,9 +294,9 @@ Result<Entity> CatalogService::Update(const Principal& who, const ResourceSpec& 
         "UPDATE " + std::string(spec.name) + " SET " + sets + "updated_at = ? WHERE id = ?";
     auto updated = store_.Query(sql, params);
     if (!updated.ok() && updated.status().code() == "already_exists") {
-      return Status::Conflict("already_exists",
-                              std::string("another ") + std::string(spec.singular) +
-                                  " already has that unique name or code");
+      return Status::Conflict("already_exists", std::string("another ") +
+                                                    std::string(spec.singular) +
+                                                    " already has that unique name or code");
     }
     return updated.status();
   }));
@@ -292,8 +306,8 @@ Result<Entity> CatalogService::Update(const Principal& who, const ResourceSpec& 
 Result<std::string> CatalogService::List(const Principal& who, const ResourceSpec& spec,
                                          const ListQuery& query) {
   RETURN_IF_ERROR(Authorize(who, Action::kRead, spec.kind, Ownership{}));
-  std::string sql = "SELECT " + SelectColumns(spec) + " FROM " + std::string(spec.name) +
-                    " WHERE id > ?";
+  std::string sql =
+      "SELECT " + SelectColumns(spec) + " FROM " + std::string(spec.name) + " WHERE id > ?";
   std::vector<SqlValue> params{query.after_id};
   for (const auto& [f, v] : query.filters) {
     sql += " AND " + ColumnOf(*f) + " = ?";

@@ -12,9 +12,13 @@ using nlohmann::json;
 class CatalogServiceTest : public CatalogFixture {
  protected:
   void SeedTwoFactories() {
-    belt_ = MustCreate("belts", R"({"name":"Zhuji Datang socks","province":"Zhejiang","city":"Zhuji","specialty":"socks"})");
-    f1_ = MustCreate("factories", R"({"name":"F1","belt_id":")" + std::to_string(belt_) + R"(","city":"Zhuji"})");
-    f2_ = MustCreate("factories", R"({"name":"F2","belt_id":")" + std::to_string(belt_) + R"(","city":"Zhuji"})");
+    belt_ = MustCreate(
+        "belts",
+        R"({"name":"Zhuji Datang socks","province":"Zhejiang","city":"Zhuji","specialty":"socks"})");
+    f1_ = MustCreate("factories", R"({"name":"F1","belt_id":")" + std::to_string(belt_) +
+                                      R"(","city":"Zhuji"})");
+    f2_ = MustCreate("factories", R"({"name":"F2","belt_id":")" + std::to_string(belt_) +
+                                      R"(","city":"Zhuji"})");
     p2_ = MustCreate("products", R"({"name":"Crew socks","factory_id":")" + std::to_string(f2_) +
                                      R"(","category":"socks"})");
   }
@@ -64,8 +68,9 @@ TEST_F(CatalogServiceTest, UnknownReferenceIsRejectedAndNothingIsWritten) {
 
 TEST_F(CatalogServiceTest, DuplicateUniqueNameIsConflict) {
   SeedTwoFactories();
-  auto r = service_->Create(kAdmin, *FindResource("factories"),
-                            R"({"name":"F1","belt_id":")" + std::to_string(belt_) + R"(","city":"x"})");
+  auto r =
+      service_->Create(kAdmin, *FindResource("factories"),
+                       R"({"name":"F1","belt_id":")" + std::to_string(belt_) + R"(","city":"x"})");
   EXPECT_EQ(r.status().http_status(), 409);
   EXPECT_EQ(r.status().code(), "already_exists");
 }
@@ -85,10 +90,10 @@ TEST_F(CatalogServiceTest, IdempotencyKeyReturnsTheOriginal) {
   EXPECT_EQ(AsInt(store_->Query("SELECT COUNT(*) FROM products")->rows[0][0]), 2);
 
   // The same key for a different request is a conflict, not a silent replay.
-  auto different = service_->Create(
-      factory2, *FindResource("products"),
-      R"({"name":"Silk socks","factory_id":")" + std::to_string(f2_) +
-          R"(","category":"socks","idempotency_key":"create-wool-1"})");
+  auto different =
+      service_->Create(factory2, *FindResource("products"),
+                       R"({"name":"Silk socks","factory_id":")" + std::to_string(f2_) +
+                           R"(","category":"socks","idempotency_key":"create-wool-1"})");
   EXPECT_EQ(different.status().code(), "idempotency_key_reused");
   EXPECT_EQ(AsInt(store_->Query("SELECT COUNT(*) FROM products")->rows[0][0]), 2);
 }
@@ -98,9 +103,9 @@ TEST_F(CatalogServiceTest, FactoryCannotTouchAnotherFactorysData) {
   const Principal factory1{7, Role::kFactory, std::to_string(f1_)};
   const auto& products = *FindResource("products");
   // Create a product for factory 2: forbidden.
-  auto create = service_->Create(factory1, products,
-                                 R"({"name":"Fake","factory_id":")" + std::to_string(f2_) +
-                                     R"(","category":"socks"})");
+  auto create = service_->Create(
+      factory1, products,
+      R"({"name":"Fake","factory_id":")" + std::to_string(f2_) + R"(","category":"socks"})");
   EXPECT_EQ(create.status().http_status(), 403);
   // Change factory 2's product: forbidden, and nothing changes.
   auto update = service_->Update(factory1, products, std::to_string(p2_), R"({"name":"Mine now"})");
@@ -113,11 +118,16 @@ TEST_F(CatalogServiceTest, FactoryCannotTouchAnotherFactorysData) {
                                   R"(","code":"X","list_price":{"amount_fen":100}})");
   EXPECT_EQ(sku.status().http_status(), 403);
   // Its own factory record: allowed; the other factory's: forbidden.
-  EXPECT_TRUE(service_->Update(factory1, *FindResource("factories"), std::to_string(f1_),
-                               R"({"contact":"me"})").ok());
-  EXPECT_EQ(service_->Update(factory1, *FindResource("factories"), std::to_string(f2_),
-                             R"({"contact":"me"})").status().http_status(),
-            403);
+  EXPECT_TRUE(
+      service_
+          ->Update(factory1, *FindResource("factories"), std::to_string(f1_), R"({"contact":"me"})")
+          .ok());
+  EXPECT_EQ(
+      service_
+          ->Update(factory1, *FindResource("factories"), std::to_string(f2_), R"({"contact":"me"})")
+          .status()
+          .http_status(),
+      403);
 }
 
 TEST_F(CatalogServiceTest, ListPaginatesAndFilters) {

@@ -25,9 +25,8 @@ class Columns {
       if (!ok) {
         std::string list;
         for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-        return Status::InvalidArgument("unknown_column",
-                                       "unknown column '" + name + "'; expected some of: " + list,
-                                       name);
+        return Status::InvalidArgument(
+            "unknown_column", "unknown column '" + name + "'; expected some of: " + list, name);
       }
       c.index_[name] = i;
     }
@@ -50,18 +49,17 @@ class Columns {
 
 Status RequireOneOf(const Columns& c, std::string_view a, std::string_view b) {
   if (c.Has(a) || c.Has(b)) return Status::Ok();
-  return Status::InvalidArgument("missing_column",
-                                 "the header needs a '" + std::string(a) + "' or '" +
-                                     std::string(b) + "' column",
-                                 std::string(a));
+  return Status::InvalidArgument(
+      "missing_column",
+      "the header needs a '" + std::string(a) + "' or '" + std::string(b) + "' column",
+      std::string(a));
 }
 
 Status RequireAll(const Columns& c, std::initializer_list<std::string_view> names) {
   for (auto n : names) {
     if (!c.Has(n)) {
-      return Status::InvalidArgument("missing_column",
-                                     "the header needs a '" + std::string(n) + "' column",
-                                     std::string(n));
+      return Status::InvalidArgument(
+          "missing_column", "the header needs a '" + std::string(n) + "' column", std::string(n));
     }
   }
   return Status::Ok();
@@ -71,10 +69,9 @@ Result<int64_t> WholeNumber(std::string_view text, std::string_view field) {
   int64_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-    return Status::InvalidArgument("wrong_type",
-                                   std::string(field) + ": '" + std::string(text) +
-                                       "' is not a whole number",
-                                   std::string(field));
+    return Status::InvalidArgument(
+        "wrong_type", std::string(field) + ": '" + std::string(text) + "' is not a whole number",
+        std::string(field));
   }
   return n;
 }
@@ -90,10 +87,9 @@ Result<std::string> CapacityJson(std::string_view text) {
     if (part.empty()) continue;
     const size_t colon = part.find(':');
     if (colon == std::string_view::npos) {
-      return Status::InvalidArgument("wrong_type",
-                                     "daily_capacity: expected category:units, got '" +
-                                         std::string(part) + "'",
-                                     "daily_capacity");
+      return Status::InvalidArgument(
+          "wrong_type", "daily_capacity: expected category:units, got '" + std::string(part) + "'",
+          "daily_capacity");
     }
     ASSIGN_OR_RETURN(const int64_t n, WholeNumber(part.substr(colon + 1), "daily_capacity"));
     w.Key(part.substr(0, colon)).Int(n);
@@ -110,13 +106,13 @@ Result<int64_t> ResolveId(Store& store, const Columns& c, const std::vector<std:
   if (!id_text.empty()) return WholeNumber(id_text, id_column);
   const std::string name = c.Get(row, name_column);
   if (name.empty()) {
-    return Status::InvalidArgument("missing_field",
-                                   std::string(name_column) + " or " + std::string(id_column) +
-                                       " is required",
-                                   std::string(name_column));
+    return Status::InvalidArgument(
+        "missing_field",
+        std::string(name_column) + " or " + std::string(id_column) + " is required",
+        std::string(name_column));
   }
-  ASSIGN_OR_RETURN(auto r, store.Query("SELECT id FROM " + std::string(table) + " WHERE name = ?",
-                                       {name}));
+  ASSIGN_OR_RETURN(auto r,
+                   store.Query("SELECT id FROM " + std::string(table) + " WHERE name = ?", {name}));
   if (r.rows.empty()) {
     return Status::InvalidArgument("unknown_reference",
                                    std::string(name_column) + " '" + name + "' does not exist",
@@ -144,8 +140,8 @@ Result<ImportReport> RunImport(std::string_view csv, const std::vector<std::stri
     if (row.size() == 1 && row[0].empty()) continue;  // a blank line
     ++report.records;
     if (row.size() != rows[0].size()) {
-      report.errors.push_back({lines[i], Status::InvalidArgument(
-                                             "wrong_column_count",
+      report.errors.push_back(
+          {lines[i], Status::InvalidArgument("wrong_column_count",
                                              "expected " + std::to_string(rows[0].size()) +
                                                  " fields, found " + std::to_string(row.size()))});
     } else {
@@ -214,25 +210,29 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text,
     switch (c) {
       case '"':
         if (!field.empty() || field_was_quoted) {
-          return Status::InvalidArgument("invalid_csv", "line " + std::to_string(line) +
-                                                            ": a quote inside an unquoted field");
+          return Status::InvalidArgument(
+              "invalid_csv", "line " + std::to_string(line) + ": a quote inside an unquoted field");
         }
         in_quotes = true;
         field_was_quoted = true;
         break;
-      case ',': end_field(); break;
-      case '\r': break;
+      case ',':
+        end_field();
+        break;
+      case '\r':
+        break;
       case '\n':
         end_record();
         ++line;
         record_line = line;
         break;
-      default: field.push_back(c);
+      default:
+        field.push_back(c);
     }
   }
   if (in_quotes) {
-    return Status::InvalidArgument("invalid_csv", "line " + std::to_string(record_line) +
-                                                      ": a quoted field is never closed");
+    return Status::InvalidArgument(
+        "invalid_csv", "line " + std::to_string(record_line) + ": a quoted field is never closed");
   }
   if (!field.empty() || !row.empty() || field_was_quoted) end_record();
   return rows;
@@ -246,13 +246,15 @@ Result<ImportReport> ImportFactories(CatalogService& service, const Principal& w
     return RequireOneOf(c, "belt_id", "belt");
   };
   auto row_fn = [&](const Columns& c, const std::vector<std::string>& row) -> Result<bool> {
-    ASSIGN_OR_RETURN(const int64_t belt, ResolveId(service.store(), c, row, "belt_id", "belt", "belts"));
+    ASSIGN_OR_RETURN(const int64_t belt,
+                     ResolveId(service.store(), c, row, "belt_id", "belt", "belts"));
     JsonWriter w;
     w.BeginObject();
     w.Key("name").String(c.Get(row, "name"));
     w.Key("belt_id").String(std::to_string(belt));
     w.Key("city").String(c.Get(row, "city"));
-    if (const auto contact = c.Get(row, "contact"); !contact.empty()) w.Key("contact").String(contact);
+    if (const auto contact = c.Get(row, "contact"); !contact.empty())
+      w.Key("contact").String(contact);
     if (const auto cap = c.Get(row, "daily_capacity"); !cap.empty()) {
       ASSIGN_OR_RETURN(std::string json, CapacityJson(cap));
       w.Key("daily_capacity").Raw(json);
@@ -276,7 +278,8 @@ Result<ImportReport> ImportProducts(CatalogService& service, const Principal& wh
     Store& store = service.store();
     ASSIGN_OR_RETURN(const int64_t factory,
                      ResolveId(store, c, row, "factory_id", "factory", "factories"));
-    ASSIGN_OR_RETURN(const int64_t price, WholeNumber(c.Get(row, "list_price_fen"), "list_price_fen"));
+    ASSIGN_OR_RETURN(const int64_t price,
+                     WholeNumber(c.Get(row, "list_price_fen"), "list_price_fen"));
     JsonWriter pw;
     pw.BeginObject().Key("name").String(c.Get(row, "product"));
     pw.Key("factory_id").String(std::to_string(factory));
@@ -284,8 +287,9 @@ Result<ImportReport> ImportProducts(CatalogService& service, const Principal& wh
     if (const auto d = c.Get(row, "description"); !d.empty()) pw.Key("description").String(d);
     pw.EndObject();
     ASSIGN_OR_RETURN(const bool product_created, CreateOrKeep(service, who, products, pw.str()));
-    ASSIGN_OR_RETURN(auto found, store.Query("SELECT id FROM products WHERE factory_id = ? AND name = ?",
-                                             {factory, c.Get(row, "product")}));
+    ASSIGN_OR_RETURN(auto found,
+                     store.Query("SELECT id FROM products WHERE factory_id = ? AND name = ?",
+                                 {factory, c.Get(row, "product")}));
     if (found.rows.empty()) return Status::Internal("product vanished during import");
 
     JsonWriter sw;
@@ -303,9 +307,9 @@ Result<ImportReport> ImportProducts(CatalogService& service, const Principal& wh
       ASSIGN_OR_RETURN(auto owner, store.Query("SELECT product_id FROM skus WHERE code = ?",
                                                {c.Get(row, "sku_code")}));
       if (owner.rows.empty() || AsInt(owner.rows[0][0]) != AsInt(found.rows[0][0])) {
-        return Status::Conflict("already_exists",
-                                "sku_code " + c.Get(row, "sku_code") + " belongs to another product",
-                                "sku_code");
+        return Status::Conflict(
+            "already_exists", "sku_code " + c.Get(row, "sku_code") + " belongs to another product",
+            "sku_code");
       }
     }
     return product_created || sku_created;

@@ -26,7 +26,9 @@ class CsvImportTest : public CatalogFixture {
  protected:
   void SetUp() override {
     CatalogFixture::SetUp();
-    MustCreate("belts", R"({"name":"Zhuji Datang socks","province":"Zhejiang","city":"Zhuji","specialty":"socks"})");
+    MustCreate(
+        "belts",
+        R"({"name":"Zhuji Datang socks","province":"Zhejiang","city":"Zhuji","specialty":"socks"})");
   }
 };
 
@@ -40,8 +42,9 @@ TEST_F(CsvImportTest, GoodLinesLandAndBadLinesAreReported) {
       "Too,Many,Fields,Here,x,y\n"
       "\"Silkroad, Knitting\",Zhuji Datang socks,Zhuji,,socks:9000\n";
   std::vector<size_t> progress;
-  auto report = ImportFactories(*service_, kAdmin, csv,
-                                [&](size_t done, size_t, const ImportReport&) { progress.push_back(done); });
+  auto report =
+      ImportFactories(*service_, kAdmin, csv,
+                      [&](size_t done, size_t, const ImportReport&) { progress.push_back(done); });
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->records, 6);
   EXPECT_EQ(report->created, 2);
@@ -73,8 +76,9 @@ TEST_F(CsvImportTest, HeaderProblemsFailTheWholeFile) {
   EXPECT_EQ(ImportFactories(*service_, kAdmin, "name,belt,city,colour\n", nullptr).status().code(),
             "unknown_column");
   EXPECT_EQ(ImportFactories(*service_, kAdmin, "", nullptr).status().code(), "empty_file");
-  EXPECT_EQ(ImportFactories(*service_, kAdmin, "name,belt,city\n\xff,x,y\n", nullptr).status().code(),
-            "invalid_utf8");
+  EXPECT_EQ(
+      ImportFactories(*service_, kAdmin, "name,belt,city\n\xff,x,y\n", nullptr).status().code(),
+      "invalid_utf8");
 }
 
 TEST_F(CsvImportTest, ProductsShareAProductAcrossSkuLines) {
@@ -102,10 +106,12 @@ TEST_F(CsvImportTest, ProductsShareAProductAcrossSkuLines) {
 }
 
 TEST_F(CsvImportTest, ImportRespectsThePolicy) {
-  ASSERT_TRUE(ImportFactories(*service_, kAdmin,
-                              "name,belt,city\nA Mill,Zhuji Datang socks,Zhuji\nB Mill,Zhuji Datang socks,Zhuji\n",
-                              nullptr)
-                  .ok());
+  ASSERT_TRUE(
+      ImportFactories(
+          *service_, kAdmin,
+          "name,belt,city\nA Mill,Zhuji Datang socks,Zhuji\nB Mill,Zhuji Datang socks,Zhuji\n",
+          nullptr)
+          .ok());
   const Principal factory_a{9, Role::kFactory, "1"};
   auto report = ImportProducts(*service_, factory_a,
                                "factory_id,product,category,sku_code,list_price_fen\n"

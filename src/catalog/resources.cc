@@ -16,7 +16,8 @@ constexpr FieldSpec Text(std::string_view name, bool required, int64_t max_len,
   return {name, FieldType::kString, required, true, filterable, 1, max_len, "", description};
 }
 
-constexpr FieldSpec Ref(std::string_view name, std::string_view table, std::string_view description) {
+constexpr FieldSpec Ref(std::string_view name, std::string_view table,
+                        std::string_view description) {
   return {name, FieldType::kReference, true, false, true, 1, INT64_MAX, table, description};
 }
 
@@ -73,8 +74,8 @@ constexpr std::array kSkuFields = {
 const std::array kResources = {
     ResourceSpec{"belts", "belt", "Industrial belts", ResourceKind::kBelt, OwnerRule::kNone,
                  kBeltFields},
-    ResourceSpec{"bases", "base", "Live-streaming bases", ResourceKind::kBase,
-                 OwnerRule::kSelfBase, kBaseFields},
+    ResourceSpec{"bases", "base", "Live-streaming bases", ResourceKind::kBase, OwnerRule::kSelfBase,
+                 kBaseFields},
     ResourceSpec{"factories", "factory", "Factories", ResourceKind::kFactory,
                  OwnerRule::kSelfFactory, kFactoryFields},
     ResourceSpec{"hosts", "host", "Live hosts", ResourceKind::kHost, OwnerRule::kBaseField,

@@ -30,10 +30,10 @@ Status WrongType(std::string_view field, std::string_view want) {
 }
 
 Status OutOfRange(std::string_view field, int64_t min, int64_t max) {
-  return Status::InvalidArgument(
-      "out_of_range",
-      std::string(field) + " must be between " + std::to_string(min) + " and " + std::to_string(max),
-      std::string(field));
+  return Status::InvalidArgument("out_of_range",
+                                 std::string(field) + " must be between " + std::to_string(min) +
+                                     " and " + std::to_string(max),
+                                 std::string(field));
 }
 
 Result<int64_t> IntegerIn(element v, std::string_view field, int64_t min, int64_t max) {
@@ -56,7 +56,8 @@ Result<std::string> TextIn(element v, std::string_view field, int64_t min_len, i
   }
   if (len > max_len) {
     return Status::InvalidArgument(
-        "too_long", std::string(field) + " must be at most " + std::to_string(max_len) + " characters",
+        "too_long",
+        std::string(field) + " must be at most " + std::to_string(max_len) + " characters",
         std::string(field));
   }
   return std::string(s);
@@ -113,7 +114,8 @@ Result<SqlValue> FieldIn(const FieldSpec& f, element v) {
     case FieldType::kMoney: {
       if (v.type() != element_type::OBJECT) return WrongType(f.name, "{\"amount_fen\": integer}");
       simdjson::dom::object obj;
-      if (v.get_object().get(obj) != simdjson::SUCCESS || obj.size() != 1) return WrongType(f.name, "{\"amount_fen\": integer}");
+      if (v.get_object().get(obj) != simdjson::SUCCESS || obj.size() != 1)
+        return WrongType(f.name, "{\"amount_fen\": integer}");
       element amount;
       if (obj.at_key("amount_fen").get(amount) != simdjson::SUCCESS) {
         return WrongType(f.name, "{\"amount_fen\": integer}");
@@ -125,7 +127,8 @@ Result<SqlValue> FieldIn(const FieldSpec& f, element v) {
     case FieldType::kReference: {
       if (v.type() != element_type::STRING) return WrongType(f.name, "an id string such as \"12\"");
       std::string_view text;
-      const auto id = v.get_string().get(text) == simdjson::SUCCESS ? ParseIdText(text) : std::nullopt;
+      const auto id =
+          v.get_string().get(text) == simdjson::SUCCESS ? ParseIdText(text) : std::nullopt;
       if (!id) return WrongType(f.name, "an id string such as \"12\"");
       return SqlValue{*id};
     }
@@ -141,11 +144,14 @@ Result<SqlValue> FieldIn(const FieldSpec& f, element v) {
 const char* JsonTypeOf(const FieldSpec& f) {
   switch (f.type) {
     case FieldType::kString:
-    case FieldType::kReference: return "string";
-    case FieldType::kInteger: return "integer";
+    case FieldType::kReference:
+      return "string";
+    case FieldType::kInteger:
+      return "integer";
     case FieldType::kMoney:
     case FieldType::kStringMap:
-    case FieldType::kCountMap: return "object";
+    case FieldType::kCountMap:
+      return "object";
   }
   return "string";
 }
@@ -197,9 +203,8 @@ Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMo
     return Status::InvalidArgument("out_of_range", "a number in the body cannot be represented");
   }
   if (err != simdjson::SUCCESS) {
-    return Status::InvalidArgument("invalid_json",
-                                   std::string("request body is not valid JSON: ") +
-                                       simdjson::error_message(err));
+    return Status::InvalidArgument("invalid_json", std::string("request body is not valid JSON: ") +
+                                                       simdjson::error_message(err));
   }
   Record record;
   std::vector<std::pair<const FieldSpec*, SqlValue>> found;
@@ -213,15 +218,14 @@ Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMo
         return Status::InvalidArgument("duplicate_field", "idempotency_key appears twice",
                                        "idempotency_key");
       }
-      ASSIGN_OR_RETURN(record.idempotency_key,
-                       TextIn(value, key, 1, kMaxIdempotencyKeyChars));
+      ASSIGN_OR_RETURN(record.idempotency_key, TextIn(value, key, 1, kMaxIdempotencyKeyChars));
       continue;
     }
     const FieldSpec* f = spec.Find(key);
     if (f == nullptr) {
-      return Status::InvalidArgument("unknown_field",
-                                     std::string(spec.singular) + " has no field " + std::string(key),
-                                     std::string(key));
+      return Status::InvalidArgument(
+          "unknown_field", std::string(spec.singular) + " has no field " + std::string(key),
+          std::string(key));
     }
     for (const auto& [seen, unused] : found) {
       if (seen == f) {
@@ -293,7 +297,13 @@ std::string EntityJsonSchema(const ResourceSpec& spec) {
     WriteFieldSchema(w, f);
   }
   for (const char* ts : {"created_at", "updated_at"}) {
-    w.Key(ts).BeginObject().Key("type").String("string").Key("format").String("date-time").EndObject();
+    w.Key(ts)
+        .BeginObject()
+        .Key("type")
+        .String("string")
+        .Key("format")
+        .String("date-time")
+        .EndObject();
   }
   w.EndObject().EndObject();
   return w.Take();

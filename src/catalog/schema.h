@@ -27,14 +27,14 @@ enum class FieldType {
 };
 
 struct FieldSpec {
-  std::string_view name;         // in the API and as the column name
+  std::string_view name;  // in the API and as the column name
   FieldType type;
-  bool required;                 // on create
-  bool mutable_after_create;     // may PATCH change it
-  bool filterable;               // may a list filter on it (?name=value)
+  bool required;              // on create
+  bool mutable_after_create;  // may PATCH change it
+  bool filterable;            // may a list filter on it (?name=value)
   int64_t min;
   int64_t max;
-  std::string_view references;   // table a kReference points to
+  std::string_view references;  // table a kReference points to
   std::string_view description;
 };
 

@@ -1,6 +1,7 @@
 #include "catalog/schema.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace thunder::catalog {
@@ -50,12 +51,15 @@ TEST(SchemaTest, RejectsEachKindOfBadInputWithCodeAndField) {
       {"{" + base + R"(,"list_price":{"amount_fen":18446744073709551615}})",
        "out_of_range@list_price.amount_fen"},
       {"{" + base + R"(,"list_price":{"amount_fen":1e400}})", "out_of_range@"},
-      {"{" + base + R"(,"list_price":{"amount_fen":1990,"currency":"CNY"}})", "wrong_type@list_price"},
+      {"{" + base + R"(,"list_price":{"amount_fen":1990,"currency":"CNY"}})",
+       "wrong_type@list_price"},
       {R"({"product_id":4,"code":"S-1","list_price":{"amount_fen":1}})", "wrong_type@product_id"},
-      {R"({"product_id":"04","code":"S-1","list_price":{"amount_fen":1}})", "wrong_type@product_id"},
+      {R"({"product_id":"04","code":"S-1","list_price":{"amount_fen":1}})",
+       "wrong_type@product_id"},
       {R"({"product_id":"4","code":null,"list_price":{"amount_fen":1}})", "wrong_type@code"},
       {R"({"product_id":"4","code":"","list_price":{"amount_fen":1}})", "too_short@code"},
-      {R"({"product_id":"4","code":")" + std::string(65, 'x') + R"(","list_price":{"amount_fen":1}})",
+      {R"({"product_id":"4","code":")" + std::string(65, 'x') +
+           R"(","list_price":{"amount_fen":1}})",
        "too_long@code"},
       {"{" + base + R"(,"list_price":{"amount_fen":1},"attributes":{"size":7}})",
        "wrong_type@attributes.size"},
@@ -72,7 +76,8 @@ TEST(SchemaTest, CountsLengthInCharactersNotBytes) {
   // 100 Chinese characters are 300 bytes and still within a 100-character limit.
   std::string name;
   for (int i = 0; i < 100; ++i) name += "袜";
-  const std::string body = R"({"name":")" + name + R"(","province":"浙江","city":"诸暨","specialty":"袜子"})";
+  const std::string body =
+      R"({"name":")" + name + R"(","province":"浙江","city":"诸暨","specialty":"袜子"})";
   EXPECT_EQ(CodeOf(Belts(), body), "ok");
   EXPECT_EQ(CodeOf(Belts(), R"({"name":")" + name + "袜" +
                                 R"(","province":"浙江","city":"诸暨","specialty":"袜子"})"),
@@ -81,7 +86,8 @@ TEST(SchemaTest, CountsLengthInCharactersNotBytes) {
 
 TEST(SchemaTest, PatchRulesDifferFromCreate) {
   EXPECT_EQ(CodeOf(Skus(), R"({"code":"S-2"})", BodyMode::kPatch), "ok");
-  EXPECT_EQ(CodeOf(Skus(), R"({"product_id":"5"})", BodyMode::kPatch), "immutable_field@product_id");
+  EXPECT_EQ(CodeOf(Skus(), R"({"product_id":"5"})", BodyMode::kPatch),
+            "immutable_field@product_id");
   EXPECT_EQ(CodeOf(Skus(), "{}", BodyMode::kPatch), "empty_patch@");
   EXPECT_EQ(CodeOf(Skus(), R"({"idempotency_key":"k"})", BodyMode::kPatch),
             "unknown_field@idempotency_key");

@@ -6,8 +6,7 @@
 namespace thunder {
 
 Timestamp SystemClock::Now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
 SystemClock& SystemClock::Instance() {

@@ -8,14 +8,22 @@ namespace {
 TEST(JsonWriterTest, WritesNestedContainersWithCommas) {
   JsonWriter w;
   w.BeginObject()
-      .Key("id").String("3")
-      .Key("price").Money(1990)
-      .Key("tags").BeginArray().String("a").Int(-2).Bool(true).Null().EndArray()
-      .Key("attrs").Raw(R"({"colour":"red"})")
+      .Key("id")
+      .String("3")
+      .Key("price")
+      .Money(1990)
+      .Key("tags")
+      .BeginArray()
+      .String("a")
+      .Int(-2)
+      .Bool(true)
+      .Null()
+      .EndArray()
+      .Key("attrs")
+      .Raw(R"({"colour":"red"})")
       .EndObject();
-  EXPECT_EQ(w.str(),
-            R"({"id":"3","price":{"amount_fen":1990},"tags":["a",-2,true,null],)"
-            R"("attrs":{"colour":"red"}})");
+  EXPECT_EQ(w.str(), R"({"id":"3","price":{"amount_fen":1990},"tags":["a",-2,true,null],)"
+                     R"("attrs":{"colour":"red"}})");
 }
 
 TEST(JsonWriterTest, EscapesQuotesBackslashesAndControls) {

@@ -36,7 +36,10 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(ErrorKind kind, std::string code, std::string message, std::string field = {})
-      : kind_(kind), code_(std::move(code)), message_(std::move(message)), field_(std::move(field)) {}
+      : kind_(kind),
+        code_(std::move(code)),
+        message_(std::move(message)),
+        field_(std::move(field)) {}
 
   static Status Ok() { return {}; }
   static Status InvalidArgument(std::string code, std::string message, std::string field = {}) {
@@ -80,7 +83,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }

@@ -33,7 +33,8 @@ TEST(MessageTest, Utf8Validation) {
 }
 
 TEST(MessageTest, ErrorResponseFollowsTheConvention) {
-  Response r = ErrorResponse(Status::InvalidArgument("wrong_type", "name must be a string", "name"));
+  Response r =
+      ErrorResponse(Status::InvalidArgument("wrong_type", "name must be a string", "name"));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body,
             R"({"error":{"code":"wrong_type","message":"name must be a string","field":"name"}})");

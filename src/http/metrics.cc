@@ -34,8 +34,9 @@ Metrics::~Metrics() = default;
 
 void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
                              double seconds) {
-  const prometheus::Labels labels{
-      {"route", std::string(route)}, {"method", std::string(method)}, {"status", std::to_string(status)}};
+  const prometheus::Labels labels{{"route", std::string(route)},
+                                  {"method", std::string(method)},
+                                  {"status", std::to_string(status)}};
   impl_->requests.Add(labels).Increment();
   static const prometheus::Histogram::BucketBoundaries kBuckets{
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};

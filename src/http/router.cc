@@ -134,7 +134,10 @@ std::string Router::OpenApiJson(std::string_view title, std::string_view version
         w.Key("schema").Raw(r->doc.request_schema).EndObject().EndObject().EndObject();
       }
       w.Key("responses").BeginObject();
-      w.Key(std::to_string(r->doc.success_status)).BeginObject().Key("description").String("success");
+      w.Key(std::to_string(r->doc.success_status))
+          .BeginObject()
+          .Key("description")
+          .String("success");
       if (!r->doc.response_schema.empty()) {
         w.Key("content").BeginObject().Key("application/json").BeginObject();
         w.Key("schema").Raw(r->doc.response_schema).EndObject().EndObject();

@@ -66,6 +66,7 @@ class Router {
 };
 
 // Matches `path` against `pattern`; fills `params` with the {placeholder} values.
-bool MatchPattern(std::string_view pattern, std::string_view path, std::vector<std::string>& params);
+bool MatchPattern(std::string_view pattern, std::string_view path,
+                  std::vector<std::string>& params);
 
 }  // namespace thunder::http

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace thunder::http {
@@ -13,15 +14,20 @@ Result<Principal> OnlySecret(std::string_view header) {
 
 Router MakeRouter() {
   Router router(OnlySecret);
-  router.Add({"GET", "/v1/things/{id}", true, {"Get a thing", "things", 200, "", "", {}},
+  router.Add({"GET",
+              "/v1/things/{id}",
+              true,
+              {"Get a thing", "things", 200, "", "", {}},
               [](const RouteContext& ctx) { return Response::Json(200, ctx.path_params.at(0)); }});
-  router.Add({"PATCH", "/v1/things/{id}", true,
+  router.Add({"PATCH",
+              "/v1/things/{id}",
+              true,
               {"Change a thing", "things", 200, R"({"type":"object"})", "", {}},
               [](const RouteContext&) { return Response::Json(200, "{}"); }});
-  router.Add({"GET", "/open", false, {"Open", "", 200, "", "", {"limit"}},
-              [](const RouteContext& ctx) {
-                return Response::Json(200, ctx.principal ? "who" : "anonymous");
-              }});
+  router.Add(
+      {"GET", "/open", false, {"Open", "", 200, "", "", {"limit"}}, [](const RouteContext& ctx) {
+         return Response::Json(200, ctx.principal ? "who" : "anonymous");
+       }});
   return router;
 }
 

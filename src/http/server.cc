@@ -93,7 +93,7 @@ struct Server::Impl {
 
   std::mutex mu;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;  // guarded by mu
-  uint64_t next_connection_id = 0;                                       // guarded by mu
+  uint64_t next_connection_id = 0;                                      // guarded by mu
 
   uint64_t Register(const std::shared_ptr<Connection>& c) {
     std::lock_guard lock(mu);
@@ -161,19 +161,20 @@ struct Server::Impl {
       auto [ec, n] = co_await bhttp::async_read(conn->stream, buffer, parser, kAwait);
       if (ec) {
         if (ec == bhttp::error::body_limit) {
-          co_await RejectAndClose(
-              *conn, Status(ErrorKind::kPayloadTooLarge, "payload_too_large",
-                            "request body is larger than " +
-                                std::to_string(options.max_body_bytes) + " bytes"));
+          co_await RejectAndClose(*conn,
+                                  Status(ErrorKind::kPayloadTooLarge, "payload_too_large",
+                                         "request body is larger than " +
+                                             std::to_string(options.max_body_bytes) + " bytes"));
         } else if (ec == bhttp::error::header_limit) {
-          co_await RejectAndClose(
-              *conn, Status(ErrorKind::kHeaderTooLarge, "header_too_large",
-                            "request header is larger than " +
-                                std::to_string(options.max_header_bytes) + " bytes"));
+          co_await RejectAndClose(*conn,
+                                  Status(ErrorKind::kHeaderTooLarge, "header_too_large",
+                                         "request header is larger than " +
+                                             std::to_string(options.max_header_bytes) + " bytes"));
         } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
                    ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
           co_await RejectAndClose(
-              *conn, Status::InvalidArgument("bad_request", "malformed HTTP request: " + ec.message()));
+              *conn,
+              Status::InvalidArgument("bad_request", "malformed HTTP request: " + ec.message()));
         }
         break;  // timeout, cancellation, a closed connection: nothing to answer
       }

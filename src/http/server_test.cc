@@ -1,9 +1,9 @@
 #include "http/server.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "http/system_routes.h"
@@ -18,12 +18,19 @@ class ServerTest : public ::testing::Test {
  protected:
   void StartServer(ServerOptions options = {}) {
     options.port = 0;
-    router_ = std::make_unique<Router>(
-        [](std::string_view) -> Result<Principal> { return Principal{1, Role::kAdmin, ""}; });
+    router_ = std::make_unique<Router>([](std::string_view) -> Result<Principal> {
+      return Principal{1, Role::kAdmin, ""};
+    });
     AddSystemRoutes(*router_, metrics_, "test");
-    router_->Add({"POST", "/echo", false, {"Echo the body", "", 200, "", "", {}},
+    router_->Add({"POST",
+                  "/echo",
+                  false,
+                  {"Echo the body", "", 200, "", "", {}},
                   [](const RouteContext& ctx) { return Response::Json(200, ctx.request.body); }});
-    router_->Add({"GET", "/slow", false, {"Answer after 400 ms", "", 200, "", "", {}},
+    router_->Add({"GET",
+                  "/slow",
+                  false,
+                  {"Answer after 400 ms", "", 200, "", "", {}},
                   [this](const RouteContext&) {
                     slow_started_ = true;
                     std::this_thread::sleep_for(400ms);
@@ -87,7 +94,8 @@ TEST_F(ServerTest, TricklingClientIsCutOff) {
   o.read_timeout = 500ms;
   StartServer(o);
   TestClient client(server_->port(), 3s);
-  const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: aaaaaaaaaaaa\r\n\r\n";
+  const std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: aaaaaaaaaaaa\r\n\r\n";
   const auto start = std::chrono::steady_clock::now();
   size_t sent = 0;
   bool cut = false;
@@ -142,8 +150,9 @@ TEST_F(ServerTest, MetricsCountRequestsPerRoute) {
   client.Get("/missing");
   auto r = client.Get("/metrics");
   ASSERT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find(R"(thunder_http_requests_total{method="GET",route="/healthz",status="200"} 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.body.find(R"(thunder_http_requests_total{method="GET",route="/healthz",status="200"} 2)"),
+      std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find(R"(route="unmatched",status="404")"), std::string::npos);
   EXPECT_NE(r.body.find("thunder_http_request_duration_seconds_bucket"), std::string::npos);

@@ -23,21 +23,34 @@ curl -H "Authorization: Bearer $TOKEN" "http://HOST/v1/products?category=socks"<
 }  // namespace
 
 void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version) {
-  router.Add({"GET", "/", false, {"This page: where to start", "system", 200, "", "", {}},
+  router.Add({"GET",
+              "/",
+              false,
+              {"This page: where to start", "system", 200, "", "", {}},
               [](const RouteContext&) {
                 return Response{200, "text/html; charset=utf-8", kIndexPage, {}};
               }});
-  router.Add({"GET", "/healthz", false,
-              {"Liveness: 200 while the server answers", "system", 200, "",
-               R"({"type":"object","properties":{"status":{"type":"string"}}})", {}},
+  router.Add({"GET",
+              "/healthz",
+              false,
+              {"Liveness: 200 while the server answers",
+               "system",
+               200,
+               "",
+               R"({"type":"object","properties":{"status":{"type":"string"}}})",
+               {}},
               [](const RouteContext&) { return Response::Json(200, R"({"status":"ok"})"); }});
-  router.Add({"GET", "/metrics", false,
+  router.Add({"GET",
+              "/metrics",
+              false,
               {"Prometheus metrics: requests and latency per route", "system", 200, "", "", {}},
               [&metrics](const RouteContext&) {
                 return Response{200, "text/plain; version=0.0.4", metrics.Render(), {}};
               }});
   const Router* self = &router;
-  router.Add({"GET", "/openapi.json", false,
+  router.Add({"GET",
+              "/openapi.json",
+              false,
               {"This API description (OpenAPI 3.0)", "system", 200, "", "", {}},
               [self, version](const RouteContext&) {
                 return Response::Json(200, self->OpenApiJson("Spring Thunder", version));

@@ -12,7 +12,7 @@
 namespace thunder::http {
 
 struct ClientResponse {
-  int status = 0;  // 0 when no complete response arrived
+  int status = 0;                              // 0 when no complete response arrived
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };

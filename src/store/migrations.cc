@@ -127,8 +127,9 @@ Status ApplyMigrations(Store& store, const Clock& clock) {
         }
         rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 2);
       }
-      return store.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                        {int64_t{m.version}, std::string(m.name), FormatRfc3339(clock.Now())});
+      return store.Exec(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          {int64_t{m.version}, std::string(m.name), FormatRfc3339(clock.Now())});
     }));
   }
   return Status::Ok();

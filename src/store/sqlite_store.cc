@@ -107,11 +107,16 @@ class SqliteStore final : public Store {
       row.reserve(static_cast<size_t>(ncols));
       for (int c = 0; c < ncols; ++c) {
         switch (sqlite3_column_type(stmt.get(), c)) {
-          case SQLITE_INTEGER: row.emplace_back(int64_t{sqlite3_column_int64(stmt.get(), c)}); break;
-          case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+          case SQLITE_INTEGER:
+            row.emplace_back(int64_t{sqlite3_column_int64(stmt.get(), c)});
+            break;
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
           default: {
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
-            row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c))));
+            row.emplace_back(
+                std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c))));
           }
         }
       }
@@ -141,8 +146,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   auto store = std::make_unique<SqliteStore>(db);
   // WAL: readers do not block the writer; NORMAL sync is durable across process crashes
   // (the event log, not this store, carries the power-loss promise for orders).
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     auto r = store->Query(pragma);
     if (!r.ok()) return r.status();
   }

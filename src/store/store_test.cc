@@ -44,11 +44,12 @@ TEST_F(StoreTest, ParametersAreNeverInterpretedAsSql) {
   auto store = OpenStore(DbPath());
   ASSERT_TRUE(store.ok());
   const std::string hostile = "x', 'y', 'z'); DROP TABLE belts; --";
-  ASSERT_TRUE((*store)
-                  ->Exec("INSERT INTO belts (name, province, city, specialty, created_at, "
-                         "updated_at) VALUES (?, 'Zhejiang', 'Yiwu', 'small commodities', 't', 't')",
-                         {hostile})
-                  .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->Exec("INSERT INTO belts (name, province, city, specialty, created_at, "
+                 "updated_at) VALUES (?, 'Zhejiang', 'Yiwu', 'small commodities', 't', 't')",
+                 {hostile})
+          .ok());
   auto r = (*store)->Query("SELECT name FROM belts WHERE name = ?", {hostile});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->rows.size(), 1u);
@@ -81,9 +82,9 @@ TEST_F(StoreTest, FailedTransactionRollsBackEverything) {
   ASSERT_TRUE(store.ok());
   Store& s = **store;
   Status result = s.InTransaction([&]() -> Status {
-    RETURN_IF_ERROR(s.Exec(
-        "INSERT INTO belts (name, province, city, specialty, created_at, updated_at) "
-        "VALUES ('A', 'Zhejiang', 'c', 's', 't', 't')"));
+    RETURN_IF_ERROR(
+        s.Exec("INSERT INTO belts (name, province, city, specialty, created_at, updated_at) "
+               "VALUES ('A', 'Zhejiang', 'c', 's', 't', 't')"));
     return Status::InvalidArgument("later_step_failed", "second step failed");
   });
   EXPECT_EQ(result.code(), "later_step_failed");
