@@ -1,0 +1,319 @@
+#include "engine/partition.h"
+
+namespace thunder::engine {
+namespace {
+
+Status Rejected(std::string code, std::string message, std::string field = {}) {
+  return Status::Conflict(std::move(code), std::move(message), std::move(field));
+}
+
+Status Invalid(std::string code, std::string message, std::string field) {
+  return Status::InvalidArgument(std::move(code), std::move(message), std::move(field));
+}
+
+Status NoDrop(uint64_t id) {
+  return Status(ErrorKind::kNotFound, "drop_not_found",
+                "drop " + std::to_string(id) + " does not exist");
+}
+
+Status NoOrder(uint64_t id) {
+  return Status(ErrorKind::kNotFound, "order_not_found",
+                "order " + std::to_string(id) + " does not exist");
+}
+
+}  // namespace
+
+const char* OrderStateName(OrderState s) {
+  switch (s) {
+    case OrderState::kReserved:
+      return "reserved";
+    case OrderState::kPaid:
+      return "paid";
+    case OrderState::kCancelled:
+      return "cancelled";
+    case OrderState::kExpired:
+      return "expired";
+    case OrderState::kRefunded:
+      return "refunded";
+  }
+  return "unknown";
+}
+
+std::string IdempotencySlot(std::string_view buyer, std::string_view key) {
+  std::string slot;
+  slot.reserve(buyer.size() + key.size() + 1);
+  slot.append(buyer).push_back('\0');
+  slot.append(key);
+  return slot;
+}
+
+const Drop* Partition::FindDrop(uint64_t id) const {
+  auto it = drops_.find(id);
+  return it == drops_.end() ? nullptr : &it->second.drop;
+}
+
+const Order* Partition::FindOrder(uint64_t id) const {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+std::string_view Partition::KeyOf(uint64_t order_id) const {
+  auto it = order_keys_.find(order_id);
+  return it == order_keys_.end() ? std::string_view{} : std::string_view(it->second);
+}
+
+void Partition::Emit(Event e, std::vector<Event>& events) {
+  ApplyEvent(e);
+  events.push_back(std::move(e));
+}
+
+Status Partition::Apply(const Command& command, Timestamp now, std::vector<Event>& events) {
+  last_order_ = 0;
+  return std::visit(
+      [&](const auto& c) -> Status {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CreateDrop>) {
+          return ApplyCreate(c, now, events);
+        } else if constexpr (std::is_same_v<T, Reserve>) {
+          return ApplyReserve(c, now, events);
+        } else if constexpr (std::is_same_v<T, Pay>) {
+          return ApplyOrderChange(c.order_id, EventType::kOrderPaid, now, events);
+        } else if constexpr (std::is_same_v<T, Cancel>) {
+          return ApplyOrderChange(c.order_id, EventType::kOrderCancelled, now, events);
+        } else if constexpr (std::is_same_v<T, Expire>) {
+          return ApplyOrderChange(c.order_id, EventType::kOrderExpired, now, events);
+        } else if constexpr (std::is_same_v<T, Refund>) {
+          return ApplyOrderChange(c.order_id, EventType::kOrderRefunded, now, events);
+        } else {
+          return ApplyRestock(c, now, events);
+        }
+      },
+      command);
+}
+
+Status Partition::ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Event>& events) {
+  const DropSpec& s = c.spec;
+  if (s.sku_id <= 0) return Invalid("wrong_type", "sku_id must be a positive id", "sku_id");
+  if (s.stock < 0 || s.stock > kMaxStock) {
+    return Invalid("out_of_range", "stock must be 0 to " + std::to_string(kMaxStock), "stock");
+  }
+  if (s.price_fen < 0 || s.price_fen > kMaxPriceFen) {
+    return Invalid("out_of_range", "price must be 0 to " + std::to_string(kMaxPriceFen) + " fen",
+                   "price.amount_fen");
+  }
+  if (s.end <= s.start)
+    return Invalid("out_of_range", "ends_at must be after starts_at", "ends_at");
+  if (s.per_buyer_limit < 1 || s.per_buyer_limit > kMaxQuantity) {
+    return Invalid("out_of_range", "per_buyer_limit must be 1 to " + std::to_string(kMaxQuantity),
+                   "per_buyer_limit");
+  }
+  if (s.pay_window < std::chrono::seconds(1) || s.pay_window > std::chrono::hours(24)) {
+    return Invalid("out_of_range", "pay_window_seconds must be 1 to 86400", "pay_window_seconds");
+  }
+  Event e;
+  e.type = EventType::kDropCreated;
+  e.at = now;
+  e.drop_id = MakeId(next_drop_seq_, index_);
+  e.spec = s;
+  Emit(std::move(e), events);
+  return Status::Ok();
+}
+
+Status Partition::ApplyReserve(const Reserve& c, Timestamp now, std::vector<Event>& events) {
+  auto it = drops_.find(c.drop_id);
+  if (it == drops_.end()) return NoDrop(c.drop_id);
+  DropState& d = it->second;
+  if (c.buyer.empty() || c.buyer.size() > kMaxBuyerChars) {
+    return Invalid("out_of_range", "buyer must be 1 to 64 characters", "buyer");
+  }
+  if (c.idempotency_key.empty() || c.idempotency_key.size() > kMaxKeyChars) {
+    return Invalid("out_of_range", "idempotency_key must be 1 to 128 characters",
+                   "idempotency_key");
+  }
+  if (c.quantity < 1 || c.quantity > kMaxQuantity) {
+    return Invalid("out_of_range", "quantity must be 1 to " + std::to_string(kMaxQuantity),
+                   "quantity");
+  }
+  // A retry returns the original order whatever has happened since, even sold out.
+  if (auto k = d.keys.find(IdempotencySlot(c.buyer, c.idempotency_key)); k != d.keys.end()) {
+    last_order_ = k->second;
+    const Order& prior = orders_.at(k->second);
+    if (prior.quantity != c.quantity) {
+      return Rejected("idempotency_key_reused",
+                      "this idempotency_key was used for a different quantity", "idempotency_key");
+    }
+    return Status::Ok();
+  }
+  if (now < d.drop.spec.start) return Rejected("drop_not_started", "the drop has not started yet");
+  if (now >= d.drop.spec.end) return Rejected("drop_ended", "the drop has ended");
+  if (d.drop.remaining < c.quantity) {
+    return Status(
+        ErrorKind::kConflict, "sold_out",
+        d.drop.remaining == 0 ? "sold out" : "only " + std::to_string(d.drop.remaining) + " left");
+  }
+  auto held = d.held.find(c.buyer);
+  const int64_t already = held == d.held.end() ? 0 : held->second;
+  if (already + c.quantity > d.drop.spec.per_buyer_limit) {
+    return Rejected("limit_exceeded",
+                    "each buyer may hold at most " + std::to_string(d.drop.spec.per_buyer_limit) +
+                        " of this drop",
+                    "quantity");
+  }
+  Event e;
+  e.type = EventType::kOrderReserved;
+  e.at = now;
+  e.order_id = MakeId(next_order_seq_, index_);
+  e.drop_id = c.drop_id;
+  e.buyer = c.buyer;
+  e.idempotency_key = c.idempotency_key;
+  e.quantity = c.quantity;
+  e.amount_fen = d.drop.spec.price_fen * c.quantity;  // both bounded: no overflow
+  e.pay_by = now + d.drop.spec.pay_window;
+  last_order_ = e.order_id;
+  Emit(std::move(e), events);
+  return Status::Ok();
+}
+
+Status Partition::ApplyOrderChange(uint64_t order_id, EventType type, Timestamp now,
+                                   std::vector<Event>& events) {
+  auto it = orders_.find(order_id);
+  if (it == orders_.end()) return NoOrder(order_id);
+  const Order& o = it->second;
+  last_order_ = order_id;
+  auto emit = [&](EventType t) {
+    Event e;
+    e.type = t;
+    e.at = now;
+    e.order_id = order_id;
+    e.drop_id = o.drop_id;
+    Emit(std::move(e), events);
+  };
+  // The pay-by time is enforced here too, not only by the timer: whatever comes first.
+  if (o.state == OrderState::kReserved && now >= o.pay_by) {
+    emit(EventType::kOrderExpired);
+    if (type == EventType::kOrderExpired) return Status::Ok();
+    return Rejected("order_expired", "the order was not paid in time and has expired");
+  }
+  const OrderState from = o.state;
+  switch (type) {
+    case EventType::kOrderPaid:
+      if (from == OrderState::kPaid) return Status::Ok();  // a retried payment
+      if (from != OrderState::kReserved) {
+        return Rejected(from == OrderState::kExpired ? "order_expired" : "invalid_state",
+                        std::string("cannot pay an order that is ") + OrderStateName(from));
+      }
+      break;
+    case EventType::kOrderCancelled:
+      if (from == OrderState::kCancelled) return Status::Ok();
+      if (from != OrderState::kReserved) {
+        return Rejected("invalid_state", std::string("cannot cancel an order that is ") +
+                                             OrderStateName(from) +
+                                             (from == OrderState::kPaid ? "; refund it" : ""));
+      }
+      break;
+    case EventType::kOrderRefunded:
+      if (from == OrderState::kRefunded) return Status::Ok();
+      if (from != OrderState::kPaid) {
+        return Rejected(
+            "invalid_state",
+            std::string("only paid orders can be refunded; this one is ") + OrderStateName(from));
+      }
+      break;
+    case EventType::kOrderExpired:
+      return Status::Ok();  // not due, or no longer reserved: nothing to do
+    default:
+      return Status::Internal("not an order change");
+  }
+  emit(type);
+  return Status::Ok();
+}
+
+Status Partition::ApplyRestock(const Restock& c, Timestamp now, std::vector<Event>& events) {
+  auto it = drops_.find(c.drop_id);
+  if (it == drops_.end()) return NoDrop(c.drop_id);
+  if (c.quantity < 1 || it->second.drop.total + c.quantity > kMaxStock) {
+    return Invalid("out_of_range",
+                   "restock must add 1 unit or more, up to a total of " + std::to_string(kMaxStock),
+                   "quantity");
+  }
+  Event e;
+  e.type = EventType::kDropRestocked;
+  e.at = now;
+  e.drop_id = c.drop_id;
+  e.quantity = c.quantity;
+  Emit(std::move(e), events);
+  return Status::Ok();
+}
+
+void Partition::ReleaseStock(DropState& d, const Order& o, bool was_paid) {
+  (was_paid ? d.drop.paid : d.drop.reserved) -= o.quantity;
+  d.drop.remaining += o.quantity;
+  auto held = d.held.find(o.buyer);
+  if (held != d.held.end() && (held->second -= o.quantity) <= 0) d.held.erase(held);
+}
+
+void Partition::ApplyEvent(const Event& e) {
+  switch (e.type) {
+    case EventType::kDropCreated: {
+      DropState& d = drops_[e.drop_id];
+      d.drop.id = e.drop_id;
+      d.drop.spec = e.spec;
+      d.drop.total = d.drop.remaining = e.spec.stock;
+      next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
+      return;
+    }
+    case EventType::kDropRestocked: {
+      Drop& d = drops_.at(e.drop_id).drop;
+      d.total += e.quantity;
+      d.remaining += e.quantity;
+      return;
+    }
+    case EventType::kOrderReserved: {
+      DropState& d = drops_.at(e.drop_id);
+      d.drop.remaining -= e.quantity;
+      d.drop.reserved += e.quantity;
+      d.held[e.buyer] += e.quantity;
+      d.keys.emplace(IdempotencySlot(e.buyer, e.idempotency_key), e.order_id);
+      Order& o = orders_[e.order_id];
+      o = Order{e.order_id, e.drop_id, e.buyer, e.quantity, e.amount_fen, OrderState::kReserved,
+                e.at,       e.pay_by,  e.at};
+      order_keys_[e.order_id] = e.idempotency_key;
+      deadlines_.emplace(e.pay_by, e.order_id);
+      next_order_seq_ = std::max(next_order_seq_, (e.order_id >> kPartitionBits) + 1);
+      return;
+    }
+    case EventType::kOrderPaid:
+    case EventType::kOrderCancelled:
+    case EventType::kOrderExpired:
+    case EventType::kOrderRefunded: {
+      Order& o = orders_.at(e.order_id);
+      DropState& d = drops_.at(o.drop_id);
+      const bool was_paid = o.state == OrderState::kPaid;
+      if (e.type == EventType::kOrderPaid) {
+        d.drop.reserved -= o.quantity;
+        d.drop.paid += o.quantity;
+        o.state = OrderState::kPaid;
+      } else {
+        // Cancel, expiry and refund return the units to the drop, once: the state
+        // checks in Apply() allow each of them only from a holding state.
+        ReleaseStock(d, o, was_paid);
+        o.state = e.type == EventType::kOrderCancelled ? OrderState::kCancelled
+                  : e.type == EventType::kOrderExpired ? OrderState::kExpired
+                                                       : OrderState::kRefunded;
+      }
+      o.updated_at = e.at;
+      return;
+    }
+  }
+}
+
+void Partition::DueExpiries(Timestamp now, std::vector<uint64_t>& out) {
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const uint64_t id = deadlines_.top().second;
+    deadlines_.pop();
+    auto it = orders_.find(id);
+    if (it != orders_.end() && it->second.state == OrderState::kReserved) out.push_back(id);
+  }
+}
+
+}  // namespace thunder::engine

@@ -1,0 +1,87 @@
+// Partition: the single-writer state machine that owns some drops and their orders.
+// Apply(command, now) checks a command against the state and, when it is accepted, emits
+// the events that record it and applies them; ApplyEvent() is the only code that changes
+// state, so replaying a log rebuilds exactly the state that wrote it. Deterministic: the
+// same commands at the same times give the same events and ids.
+// Not thread-safe: one thread (or strand) owns a partition at a time.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/types.h"
+
+namespace thunder::engine {
+
+class Partition {
+ public:
+  explicit Partition(uint32_t index) : index_(index) {}
+
+  // Checks and applies one command. Accepted commands append their events to `events`.
+  // A rejection is a non-OK Status; it may still emit events (a payment that arrives after
+  // its pay-by time expires the order and is refused). A Reserve that repeats an
+  // idempotency key emits nothing and reports the original order through last_order().
+  Status Apply(const Command& command, Timestamp now, std::vector<Event>& events);
+
+  // Applies a recorded event: used by Apply() and by recovery.
+  void ApplyEvent(const Event& event);
+
+  // The order a Reserve, Pay, Cancel or Refund was about (also when it was refused for its
+  // state), or 0.
+  uint64_t last_order() const { return last_order_; }
+
+  // Orders whose pay-by time has passed and that are still reserved, earliest first.
+  void DueExpiries(Timestamp now, std::vector<uint64_t>& out);
+
+  const Drop* FindDrop(uint64_t id) const;
+  const Order* FindOrder(uint64_t id) const;
+  uint32_t index() const { return index_; }
+  size_t drop_count() const { return drops_.size(); }
+  size_t order_count() const { return orders_.size(); }
+
+  // Visits every drop and order, for snapshots and checks.
+  template <typename DropFn, typename OrderFn>
+  void ForEach(DropFn&& on_drop, OrderFn&& on_order) const {
+    for (const auto& [id, d] : drops_) on_drop(d.drop);
+    for (const auto& [id, o] : orders_) on_order(o);
+  }
+  // The idempotency key an order was created with ("" when it had none).
+  std::string_view KeyOf(uint64_t order_id) const;
+
+ private:
+  struct DropState {
+    Drop drop;
+    // Units each buyer holds (reserved or paid) in this drop.
+    std::unordered_map<std::string, int64_t> held;
+    // (buyer, key) -> order id.
+    std::unordered_map<std::string, uint64_t> keys;
+  };
+
+  Status ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Event>& events);
+  Status ApplyReserve(const Reserve& c, Timestamp now, std::vector<Event>& events);
+  Status ApplyOrderChange(uint64_t order_id, EventType type, Timestamp now,
+                          std::vector<Event>& events);
+  Status ApplyRestock(const Restock& c, Timestamp now, std::vector<Event>& events);
+  void Emit(Event e, std::vector<Event>& events);
+  void ReleaseStock(DropState& d, const Order& o, bool was_paid);
+
+  uint32_t index_;
+  uint64_t next_drop_seq_ = 1;
+  uint64_t next_order_seq_ = 1;
+  uint64_t last_order_ = 0;
+  std::unordered_map<uint64_t, DropState> drops_;
+  std::unordered_map<uint64_t, Order> orders_;
+  std::unordered_map<uint64_t, std::string> order_keys_;
+  using Deadline = std::pair<Timestamp, uint64_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+};
+
+// The key under which (buyer, idempotency key) is remembered.
+std::string IdempotencySlot(std::string_view buyer, std::string_view key);
+
+}  // namespace thunder::engine
