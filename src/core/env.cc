@@ -82,6 +82,48 @@ class PosixEnv final : public Env {
     return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
   }
 
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
+  }
+
+  Status Truncate(const std::string& path, uint64_t size) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    const bool ok = ::ftruncate(fd, static_cast<off_t>(size)) == 0 && ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) return ErrnoStatus("truncate", path, err);
+    return Status::Ok();
+  }
+
+  Result<uint64_t> FileSize(const std::string& path) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    std::error_code ec;
+    std::vector<std::string> out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      out.push_back(entry.path().filename().string());
+    }
+    if (ec) return Status::IoError("list " + dir + ": " + ec.message());
+    return out;
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open", dir, errno);
+    const bool ok = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) return ErrnoStatus("fsync", dir, err);
+    return Status::Ok();
+  }
+
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
 
   Status CreateDirs(const std::string& path) override {
@@ -115,7 +157,9 @@ Status WriteFileAtomically(Env& env, const std::string& path, std::string_view d
   RETURN_IF_ERROR(file->Append(data));
   RETURN_IF_ERROR(file->Sync());
   RETURN_IF_ERROR(file->Close());
-  return env.RenameFile(tmp, path);
+  RETURN_IF_ERROR(env.RenameFile(tmp, path));
+  const size_t slash = path.rfind('/');
+  return env.SyncDir(slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash));
 }
 
 }  // namespace thunder

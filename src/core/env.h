@@ -4,6 +4,7 @@
 // WritableFile is owned by one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,15 @@ class Env {
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   // Creates or truncates `path`.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Opens `path` for appending at its end, creating it when missing.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // Cuts `path` to `size` bytes, durably.
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  // Names (not paths) of the entries in `dir`.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  // Makes creations, renames and removals in `dir` durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Creates the directory and its parents; succeeds when it already exists.
   virtual Status CreateDirs(const std::string& path) = 0;
@@ -47,6 +57,17 @@ class EnvWrapper : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     return target_.NewWritableFile(path);
   }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    return target_.NewAppendableFile(path);
+  }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    return target_.Truncate(path, size);
+  }
+  Result<uint64_t> FileSize(const std::string& path) override { return target_.FileSize(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return target_.ListDir(dir);
+  }
+  Status SyncDir(const std::string& dir) override { return target_.SyncDir(dir); }
   bool FileExists(const std::string& path) override { return target_.FileExists(path); }
   Status CreateDirs(const std::string& path) override { return target_.CreateDirs(path); }
   Status RenameFile(const std::string& from, const std::string& to) override {
@@ -61,7 +82,7 @@ class EnvWrapper : public Env {
   Env& target_;
 };
 
-// Writes `data` to `path` durably: a temporary file, fsync, rename.
+// Writes `data` to `path` durably: a temporary file, fsync, rename, directory fsync.
 Status WriteFileAtomically(Env& env, const std::string& path, std::string_view data);
 
 }  // namespace thunder

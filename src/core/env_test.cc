@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "core/fault_injection_env.h"
+
 namespace thunder {
 namespace {
 
@@ -67,6 +69,39 @@ TEST_F(EnvTest, AtomicWriteLeavesOldContentWhenSyncFails) {
   Status s = WriteFileAtomically(failing, path, "new");
   EXPECT_EQ(s.kind(), ErrorKind::kIoError);
   EXPECT_EQ(*real.ReadFile(path), "old");
+}
+
+}  // namespace
+}  // namespace thunder
+
+namespace thunder {
+namespace {
+
+TEST(FaultInjectionEnvTest, DropsWhatWasNotSynced) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("thunder_fault_env_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "log").string();
+  FaultInjectionEnv env(Env::Default());
+  {
+    auto f = env.NewWritableFile(path);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Append("durable|").ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    ASSERT_TRUE((*f)->Append("lost").ok());
+    env.SetFailSync(true);
+    EXPECT_EQ((*f)->Sync().kind(), ErrorKind::kIoError);
+  }
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  EXPECT_EQ(*env.ReadFile(path), "durable|");
+  env.SetFailSync(false);
+  {
+    auto f = env.NewAppendableFile(path);
+    ASSERT_TRUE((*f)->Append("more").ok());
+  }
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  EXPECT_EQ(*env.ReadFile(path), "durable|");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

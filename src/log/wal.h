@@ -1,0 +1,104 @@
+// The write-ahead log: append-only segments in one directory, written by one log thread
+// that batches every record appended since its last write, writes the batch from a fresh
+// 4 KiB block, and fdatasyncs it (group commit). A record's completion runs only after
+// the batch that holds it is durable, or with the error that stopped it: after a failed
+// write or fsync the log accepts nothing more (what reached the disk is unknown), and a
+// restart recovers from what is there. Append() is thread-safe; completions run on the
+// log thread and must not block.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/env.h"
+#include "log/format.h"
+
+namespace thunder::log {
+
+using Completion = std::function<void(const Status&)>;
+
+struct WalOptions {
+  std::string dir;
+  uint32_t partitions = 1;
+  uint64_t segment_bytes = 64ull << 20;  // start a new segment past this size
+};
+
+struct WalStats {
+  uint64_t records = 0;
+  uint64_t batches = 0;  // = fdatasync calls
+  uint64_t bytes = 0;
+};
+
+// What recovery found.
+struct RecoveryInfo {
+  uint64_t next_seq = 1;
+  uint64_t last_segment = 0;  // 0 when the directory held no segment
+  uint64_t segment_size = 0;  // valid bytes in the last segment
+  uint64_t records = 0;
+  uint64_t dropped_tail_bytes = 0;  // a torn tail that was cut off
+  // Every segment as (number, first sequence number), ascending.
+  std::vector<std::pair<uint64_t, uint64_t>> segments;
+};
+
+// Reads every segment of `dir` in order and calls `on_record(seq, body)` for each record.
+// A torn tail of the last segment is cut off (and reported); damage followed by good
+// records, a damaged segment that is not the last, a partition count other than
+// `partitions`, or a gap in the segments is refused with a message that says where.
+Result<RecoveryInfo> RecoverWal(Env& env, const std::string& dir, uint32_t partitions,
+                                const std::function<Status(uint64_t, std::string_view)>& on_record);
+
+class Wal {
+ public:
+  // Continues after `recovered` (from RecoverWal on the same directory).
+  static Result<std::unique_ptr<Wal>> Open(Env& env, WalOptions options,
+                                           const RecoveryInfo& recovered);
+  ~Wal();  // writes what is pending, then stops the log thread
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Queues `bodies` as consecutive records; `done` runs once all of them are durable.
+  // Returns the sequence number of the last one.
+  uint64_t Append(std::span<const std::string> bodies, Completion done);
+
+  // Deletes segments that hold only records with seq <= `seq` (the current one stays).
+  Status DropSegmentsThrough(uint64_t seq);
+
+  WalStats stats() const;
+  // OK until a write or fsync failed.
+  Status health() const;
+
+ private:
+  Wal(Env& env, WalOptions options) : env_(env), options_(std::move(options)) {}
+  void Run();
+  Status StartSegment(uint64_t segment, uint64_t first_seq);
+
+  Env& env_;
+  WalOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::string pending_;                                  // encoded records, guarded by mu_
+  std::vector<Completion> pending_done_;                 // guarded by mu_
+  uint64_t pending_first_seq_ = 0;                       // guarded by mu_
+  uint64_t next_seq_ = 1;                                // guarded by mu_
+  bool closing_ = false;                                 // guarded by mu_
+  Status failed_;                                        // guarded by mu_
+  WalStats stats_;                                       // guarded by mu_
+  std::vector<std::pair<uint64_t, uint64_t>> segments_;  // (segment, first_seq), guarded by mu_
+
+  // Owned by the log thread.
+  std::unique_ptr<WritableFile> file_;
+  uint64_t segment_ = 0;
+  uint64_t file_size_ = 0;
+
+  std::thread thread_;
+};
+
+}  // namespace thunder::log
