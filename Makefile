@@ -1,5 +1,5 @@
 # Spring Thunder: the two commands a new user needs are `make run` and `make test`.
-.PHONY: deps build build-debug run test test-sanitize clean
+.PHONY: deps build build-debug run test test-sanitize fuzz clean
 
 PORT ?= 8080
 DATA_DIR ?= data/demo
@@ -26,6 +26,14 @@ test: build
 # The unit and API tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: build-debug
 	@ctest --preset debug
+
+# Fuzzes the write-ahead log reader for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz
+	@mkdir -p build/fuzz/corpus
+	@build/fuzz/src/log/wal_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus
 
 clean:
 	rm -rf build

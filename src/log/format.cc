@@ -89,6 +89,11 @@ Result<SegmentHeader> DecodeHeader(std::string_view block) {
 }
 
 void AppendRecord(std::string& out, uint64_t seq, std::string_view body) {
+  // A record header never straddles a block boundary: fewer than 8 bytes left in a block
+  // are padding, so a reader can tell padding from a record without looking past it.
+  if (const size_t left = kBlockSize - out.size() % kBlockSize; left < kRecordHeaderSize) {
+    out.append(left, '\0');
+  }
   const size_t start = out.size();
   PutU32(out, static_cast<uint32_t>(8 + body.size()));
   PutU32(out, 0);  // the CRC, filled below
@@ -110,6 +115,10 @@ Result<SegmentScan> ScanSegment(
   scan.valid_end = std::min<uint64_t>(kBlockSize, bytes.size());
   std::string why;
   while (offset + 4 <= bytes.size()) {
+    if (const uint64_t left = kBlockSize - offset % kBlockSize; left < kRecordHeaderSize) {
+      offset += left;  // too little room for a record header: padding
+      continue;
+    }
     if (GetU32(bytes.data() + offset) == 0) {
       // Zero length: padding to the end of this block, or the end of the data when the
       // whole next block starts with zero.

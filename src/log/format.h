@@ -29,7 +29,8 @@ struct SegmentHeader {
 std::string EncodeHeader(const SegmentHeader& h);
 Result<SegmentHeader> DecodeHeader(std::string_view block);
 
-// Appends one record (length, masked CRC32C, payload) to `out`.
+// Appends one record (length, masked CRC32C, payload) to `out`, which must begin at a
+// block boundary of the file: a record never starts in the last 7 bytes of a block.
 void AppendRecord(std::string& out, uint64_t seq, std::string_view body);
 // Appends zeros to `out` until `file_offset + out.size()` is a multiple of kBlockSize.
 void PadToBlock(std::string& out, uint64_t file_offset);

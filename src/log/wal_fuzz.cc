@@ -1,21 +1,72 @@
 // libFuzzer target for the log reader: any bytes as a segment must be scanned without
-// crashing, reading out of bounds or looping, and a good record must never be reported
-// past the end of the input.
+// crashing, reading out of bounds or looping. Three shapes of input, chosen by the first
+// byte, so the fuzzer also gets past the header and the checksums:
+//   0: the bytes as they are;
+//   1: a valid header block followed by the bytes;
+//   2: a valid segment whose records are built from the bytes, then truncated or with one
+//      byte flipped where the input says; every record before the damage must be read.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "log/format.h"
 
+namespace {
+
+using thunder::log::kBlockSize;
+
+void Check(bool ok) {
+  if (!ok) __builtin_trap();
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  (void)thunder::log::DecodeHeader(bytes.substr(0, thunder::log::kBlockSize));
-  auto scan = thunder::log::ScanSegment(bytes, [&](uint64_t, std::string_view body) {
-    if (body.data() < bytes.data() || body.data() + body.size() > bytes.data() + bytes.size()) {
-      __builtin_trap();
+  if (size < 4) return 0;
+  const std::string_view input(reinterpret_cast<const char*>(data) + 4, size - 4);
+  const uint32_t knob = data[1] | (data[2] << 8) | (data[3] << 16);
+  std::string segment;
+  size_t records_before_damage = 0;
+  bool built = false;
+  switch (data[0] % 3) {
+    case 0:
+      segment.assign(input);
+      break;
+    case 1:
+      segment = thunder::log::EncodeHeader({thunder::log::kFormatVersion, 2, 1, 1});
+      segment.append(input);
+      break;
+    default: {
+      built = true;
+      segment = thunder::log::EncodeHeader({thunder::log::kFormatVersion, 2, 1, 1});
+      uint64_t seq = 1;
+      std::vector<size_t> record_ends;
+      for (size_t i = 0; i < input.size();) {
+        const size_t n = std::min<size_t>(static_cast<uint8_t>(input[i]), input.size() - i - 1);
+        thunder::log::AppendRecord(segment, seq++, input.substr(i + 1, n));
+        record_ends.push_back(segment.size());
+        if (input[i] & 1) thunder::log::PadToBlock(segment, 0);
+        i += n + 1;
+      }
+      const size_t at = kBlockSize + knob % (segment.size() - kBlockSize + 1);
+      if (knob & 0x800000) {
+        segment.resize(at);
+      } else if (at < segment.size()) {
+        segment[at] = static_cast<char>(segment[at] ^ 0x5a);
+      }
+      for (size_t end : record_ends) records_before_damage += end <= at ? 1 : 0;
+      break;
     }
+  }
+  const std::string_view bytes(segment);
+  (void)thunder::log::DecodeHeader(bytes.substr(0, kBlockSize));
+  auto scan = thunder::log::ScanSegment(bytes, [&](uint64_t, std::string_view body) {
+    Check(body.data() >= bytes.data() && body.data() + body.size() <= bytes.data() + bytes.size());
     return thunder::Status::Ok();
   });
-  if (scan.ok() && scan->valid_end > size && size >= thunder::log::kBlockSize) __builtin_trap();
+  Check(scan.ok());
+  Check(scan->valid_end <= bytes.size() || bytes.size() < kBlockSize);
+  if (built) Check(scan->records >= records_before_damage);
   return 0;
 }

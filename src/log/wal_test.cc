@@ -82,6 +82,22 @@ TEST_F(WalTest, RecordsComeBackInOrder) {
   EXPECT_EQ(last_.next_seq, 101u);
 }
 
+TEST_F(WalTest, BatchEndingInTheLastBytesOfABlockIsReadBack) {
+  // 8-byte header + 8-byte sequence number + 4077 bytes end 3 bytes before the block ends:
+  // the padding there must not be taken for the start of the next record (found by fuzzing).
+  {
+    auto wal = OpenWal(Env::Default());
+    ASSERT_TRUE(AppendSync(*wal, {std::string(4077, 'a')}).ok());
+    ASSERT_TRUE(AppendSync(*wal, {"next"}).ok());
+    ASSERT_TRUE(AppendSync(*wal, {std::string(4070, 'b'), "same batch"}).ok());
+  }
+  auto bodies = Recover(Env::Default());
+  ASSERT_TRUE(bodies.ok()) << bodies.status().ToString();
+  ASSERT_EQ(bodies->size(), 4u);
+  EXPECT_EQ((*bodies)[1], "next");
+  EXPECT_EQ((*bodies)[3], "same batch");
+}
+
 TEST_F(WalTest, ConcurrentAppendsAreGroupCommitted) {
   auto wal = OpenWal(Env::Default());
   std::vector<std::thread> threads;
