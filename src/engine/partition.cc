@@ -276,7 +276,7 @@ void Partition::ApplyEvent(const Event& e) {
       d.keys.emplace(IdempotencySlot(e.buyer, e.idempotency_key), e.order_id);
       Order& o = orders_[e.order_id];
       o = Order{e.order_id, e.drop_id, e.buyer, e.quantity, e.amount_fen, OrderState::kReserved,
-                e.at,       e.pay_by,  e.at};
+                e.at,       e.pay_by,  e.at,    Timestamp{}};
       order_keys_[e.order_id] = e.idempotency_key;
       deadlines_.emplace(e.pay_by, e.order_id);
       next_order_seq_ = std::max(next_order_seq_, (e.order_id >> kPartitionBits) + 1);
@@ -293,6 +293,7 @@ void Partition::ApplyEvent(const Event& e) {
         d.drop.reserved -= o.quantity;
         d.drop.paid += o.quantity;
         o.state = OrderState::kPaid;
+        o.paid_at = e.at;
       } else {
         // Cancel, expiry and refund return the units to the drop, once: the state
         // checks in Apply() allow each of them only from a holding state.

@@ -118,6 +118,7 @@ struct Order {
   Timestamp created_at;
   Timestamp pay_by;
   Timestamp updated_at;
+  Timestamp paid_at;  // when it was paid, if it was
 };
 
 }  // namespace thunder::engine

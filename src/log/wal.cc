@@ -143,14 +143,14 @@ uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
     const Status s =
         failed_.ok() ? Status(ErrorKind::kUnavailable, "log_closed", "the log is closed") : failed_;
     lock.unlock();
-    done(s);
+    done(s, 0);
     return 0;
   }
   if (pending_.empty()) pending_first_seq_ = next_seq_;
   for (const std::string& body : bodies) AppendRecord(pending_, next_seq_++, body);
-  pending_done_.push_back(std::move(done));
-  stats_.records += bodies.size();
   const uint64_t last = next_seq_ - 1;
+  pending_done_.emplace_back(last, std::move(done));
+  stats_.records += bodies.size();
   lock.unlock();
   wake_.notify_one();
   return last;
@@ -158,7 +158,7 @@ uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
 
 void Wal::Run() {
   std::string batch;
-  std::vector<Completion> done;
+  std::vector<std::pair<uint64_t, Completion>> done;
   for (;;) {
     uint64_t first_seq = 0;
     {
@@ -198,7 +198,7 @@ void Wal::Run() {
       }
     }
     const Status result = s.ok() ? Status::Ok() : health();
-    for (auto& d : done) d(result);
+    for (auto& [seq, d] : done) d(result, seq);
     done.clear();
     batch.clear();
   }

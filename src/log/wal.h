@@ -22,7 +22,9 @@
 
 namespace thunder::log {
 
-using Completion = std::function<void(const Status&)>;
+// Runs when the records of one Append() are durable (OK) or cannot be (the error), with the
+// sequence number of the last of them (0 when the log refused them outright).
+using Completion = std::function<void(const Status&, uint64_t last_seq)>;
 
 struct WalOptions {
   std::string dir;
@@ -84,13 +86,13 @@ class Wal {
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::string pending_;                                  // encoded records, guarded by mu_
-  std::vector<Completion> pending_done_;                 // guarded by mu_
-  uint64_t pending_first_seq_ = 0;                       // guarded by mu_
-  uint64_t next_seq_ = 1;                                // guarded by mu_
-  bool closing_ = false;                                 // guarded by mu_
-  Status failed_;                                        // guarded by mu_
-  WalStats stats_;                                       // guarded by mu_
+  std::string pending_;                                        // encoded records, guarded by mu_
+  std::vector<std::pair<uint64_t, Completion>> pending_done_;  // guarded by mu_
+  uint64_t pending_first_seq_ = 0;                             // guarded by mu_
+  uint64_t next_seq_ = 1;                                      // guarded by mu_
+  bool closing_ = false;                                       // guarded by mu_
+  Status failed_;                                              // guarded by mu_
+  WalStats stats_;                                             // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> segments_;  // (segment, first_seq), guarded by mu_
 
   // Owned by the log thread.

@@ -54,7 +54,7 @@ class WalTest : public ::testing::Test {
   // Appends and waits for durability; returns the completion status.
   static Status AppendSync(Wal& wal, std::vector<std::string> bodies) {
     std::promise<Status> p;
-    wal.Append(bodies, [&](const Status& s) { p.set_value(s); });
+    wal.Append(bodies, [&](const Status& s, uint64_t) { p.set_value(s); });
     return p.get_future().get();
   }
 
@@ -202,7 +202,7 @@ TEST_F(WalTest, SegmentsRotateAndOldOnesCanBeDropped) {
     for (int i = 0; i < 10; ++i) {
       std::promise<Status> p;
       last_seq = wal->Append(std::vector<std::string>{std::string(3000, 'z')},
-                             [&](const Status& s) { p.set_value(s); });
+                             [&](const Status& s, uint64_t) { p.set_value(s); });
       ASSERT_TRUE(p.get_future().get().ok());
     }
     auto bodies = Recover(Env::Default());

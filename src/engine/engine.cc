@@ -1,0 +1,425 @@
+#include "engine/engine.h"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "engine/event_codec.h"
+#include "log/format.h"
+
+namespace thunder::engine {
+
+struct Engine::Worker {
+  explicit Worker(uint32_t index) : partition(index) {}
+
+  Partition partition;
+
+  std::mutex mu;
+  std::condition_variable wake;
+  std::vector<Task> queue;  // guarded by mu
+  bool stop = false;        // guarded by mu
+  std::thread thread;
+
+  // Owned by the worker thread.
+  std::unordered_map<uint64_t, uint64_t> order_seq;  // last log record that touched an order
+  uint64_t last_seq = 0;                             // last record this partition logged
+  uint64_t snapshot_seq = 0;                         // what the newest snapshot covers
+  uint64_t events_since_snapshot = 0;
+  std::vector<Event> scratch;
+  std::vector<uint64_t> due;
+
+  // The first log record this partition still needs at recovery (UINT64_MAX: none).
+  std::atomic<uint64_t> needed_from{UINT64_MAX};
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> rejections{0};
+  std::atomic<uint64_t> snapshots{0};
+};
+
+namespace {
+
+uint64_t OwnerId(const Event& e) {
+  return e.type == EventType::kDropCreated || e.type == EventType::kDropRestocked ? e.drop_id
+                                                                                  : e.order_id;
+}
+
+}  // namespace
+
+Engine::Engine(Env& env, const Clock& clock, EngineOptions options, EventSink sink)
+    : env_(env), clock_(clock), options_(std::move(options)), sink_(std::move(sink)) {}
+
+std::string Engine::SnapshotPath(uint32_t partition) const {
+  return fmt::format("{}/snapshot-p{:03}.snap", options_.dir, partition);
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, EngineOptions options,
+                                             EventSink sink) {
+  if (options.partitions < 1 || options.partitions > kMaxPartitions) {
+    return Status::InvalidArgument(
+        "out_of_range", fmt::format("partitions must be 1 to {}", kMaxPartitions), "partitions");
+  }
+  std::unique_ptr<Engine> engine(new Engine(env, clock, std::move(options), std::move(sink)));
+  Engine& e = *engine;
+  RETURN_IF_ERROR(env.CreateDirs(e.options_.dir));
+  uint64_t newest_snapshot = 0;
+  for (uint32_t i = 0; i < e.options_.partitions; ++i) {
+    e.workers_.push_back(std::make_unique<Worker>(i));
+    Worker& w = *e.workers_.back();
+    RETURN_IF_ERROR(e.LoadSnapshot(w.partition, w.snapshot_seq));
+    w.last_seq = w.snapshot_seq;
+    newest_snapshot = std::max(newest_snapshot, w.snapshot_seq);
+  }
+  uint64_t recovered = 0;
+  auto info =
+      log::RecoverWal(env, e.options_.dir, e.options_.partitions,
+                      [&](uint64_t seq, std::string_view body) -> Status {
+                        ASSIGN_OR_RETURN(Event ev, DecodeEvent(body));
+                        const uint32_t p = PartitionOf(OwnerId(ev));
+                        if (p >= e.options_.partitions) {
+                          return Status(ErrorKind::kCorruption, "wal_corrupt",
+                                        fmt::format("log record {} names partition {}", seq, p));
+                        }
+                        Worker& w = *e.workers_[p];
+                        if (seq <= w.snapshot_seq) return Status::Ok();  // already in the snapshot
+                        w.partition.ApplyEvent(ev);
+                        if (ev.order_id != 0) w.order_seq[ev.order_id] = seq;
+                        w.last_seq = seq;
+                        ++w.events_since_snapshot;
+                        ++recovered;
+                        if (e.sink_) e.sink_(seq, ev);
+                        return Status::Ok();
+                      });
+  if (!info.ok()) return info.status();
+  // Snapshots may hold events whose log records were never made durable; new records must
+  // still sort after them.
+  info->next_seq = std::max(info->next_seq, newest_snapshot + 1);
+  e.recovered_events_ = recovered;
+  e.dropped_tail_bytes_ = info->dropped_tail_bytes;
+  e.durable_seq_ = info->next_seq - 1;
+  ASSIGN_OR_RETURN(
+      e.wal_, log::Wal::Open(env, {e.options_.dir, e.options_.partitions, e.options_.segment_bytes},
+                             *info));
+  for (auto& w : e.workers_) {
+    w->needed_from = w->events_since_snapshot > 0 ? w->snapshot_seq + 1 : UINT64_MAX;
+    Worker* raw = w.get();
+    w->thread = std::thread([&e, raw] { e.RunWorker(*raw); });
+  }
+  return engine;
+}
+
+Engine::~Engine() {
+  for (auto& w : workers_) {
+    {
+      std::lock_guard lock(w->mu);
+      w->stop = true;
+    }
+    w->wake.notify_one();
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  wal_.reset();  // writes and completes what is pending
+}
+
+uint32_t Engine::PartitionForSku(int64_t sku_id) const {
+  // Fibonacci hashing spreads consecutive SKU ids over the partitions.
+  const uint64_t h = static_cast<uint64_t>(sku_id) * 0x9e3779b97f4a7c15ull;
+  return static_cast<uint32_t>((h >> 32) % workers_.size());
+}
+
+void Engine::Post(uint32_t partition, Task task) {
+  Worker& w = *workers_[partition];
+  {
+    std::lock_guard lock(w.mu);
+    w.queue.push_back(std::move(task));
+  }
+  w.wake.notify_one();
+}
+
+void Engine::Submit(Command command, ReplyFn reply) {
+  uint64_t id = 0;
+  uint32_t partition = 0;
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CreateDrop>) {
+          partition = PartitionForSku(c.spec.sku_id);
+        } else if constexpr (std::is_same_v<T, Reserve> || std::is_same_v<T, Restock>) {
+          id = c.drop_id;
+        } else {
+          id = c.order_id;
+        }
+      },
+      command);
+  if (id != 0) partition = PartitionOf(id);
+  if (partition >= workers_.size()) {
+    Reply r;
+    r.status = Status::NotFound(fmt::format("{} does not exist", id));
+    reply(std::move(r));
+    return;
+  }
+  Post(partition, [this, command = std::move(command), reply = std::move(reply)](
+                      Worker& w) mutable { Execute(w, command, std::move(reply)); });
+}
+
+void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
+  w.scratch.clear();
+  ++w.commands;
+  Reply r;
+  r.status = w.partition.Apply(command, clock_.Now(), w.scratch);
+  if (!r.status.ok()) ++w.rejections;
+  const uint64_t order_id = w.partition.last_order();
+  if (order_id != 0) {
+    if (const Order* o = w.partition.FindOrder(order_id)) r.order = *o;
+  }
+  if (!w.scratch.empty() && w.scratch.front().drop_id != 0) {
+    if (const Drop* d = w.partition.FindDrop(w.scratch.front().drop_id)) r.drop = *d;
+  }
+  if (!w.scratch.empty()) {
+    Log(w, std::move(w.scratch),
+        [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
+          if (!s.ok()) r.status = s;
+          if (reply) reply(std::move(r));
+        });
+    w.scratch = {};
+    return;
+  }
+  if (r.status.ok() && order_id != 0) {
+    // A retry that changed nothing: answer once what it returns is durable, so that a
+    // client never holds an acknowledgement that a crash could take back.
+    r.replayed = std::holds_alternative<Reserve>(command);
+    WaitDurable(w.order_seq[order_id],
+                [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
+                  if (!s.ok()) r.status = s;
+                  if (reply) reply(std::move(r));
+                });
+    return;
+  }
+  if (reply) reply(std::move(r));
+}
+
+void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const Status&)> done) {
+  std::vector<std::string> bodies(events.size());
+  for (size_t i = 0; i < events.size(); ++i) EncodeEvent(events[i], bodies[i]);
+  const size_t n = events.size();
+  std::vector<uint64_t> order_ids;
+  for (const Event& e : events) order_ids.push_back(e.order_id);
+  const uint64_t last =
+      wal_->Append(bodies, [this, events = std::move(events), done = std::move(done)](
+                               const Status& s, uint64_t last_seq) {
+        if (s.ok() && sink_) {
+          for (size_t i = 0; i < events.size(); ++i) {
+            sink_(last_seq - events.size() + 1 + i, events[i]);
+          }
+        }
+        OnLogged(last_seq, s);
+        done(s);
+      });
+  if (last == 0) return;  // refused: the log has failed, and `done` has run
+  for (size_t i = 0; i < n; ++i) {
+    if (order_ids[i] != 0) w.order_seq[order_ids[i]] = last - n + 1 + i;
+  }
+  w.last_seq = last;
+  w.events_since_snapshot += n;
+  if (w.needed_from == UINT64_MAX) w.needed_from = w.snapshot_seq + 1;
+}
+
+void Engine::OnLogged(uint64_t last_seq, const Status& status) {
+  std::vector<std::function<void(const Status&)>> ready;
+  {
+    std::lock_guard lock(durable_mu_);
+    if (status.ok()) durable_seq_ = std::max(durable_seq_, last_seq);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (!status.ok() || it->first <= durable_seq_) {
+        ready.push_back(std::move(it->second));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& f : ready) f(status);
+}
+
+void Engine::WaitDurable(uint64_t seq, std::function<void(const Status&)> done) {
+  {
+    std::lock_guard lock(durable_mu_);
+    if (seq > durable_seq_) {
+      waiters_.emplace_back(seq, std::move(done));
+      return;
+    }
+  }
+  done(Status::Ok());
+}
+
+void Engine::RunWorker(Worker& w) {
+  std::vector<Task> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(w.mu);
+      w.wake.wait_for(lock, options_.expiry_tick, [&] { return !w.queue.empty() || w.stop; });
+      if (w.stop && w.queue.empty()) return;
+      batch.swap(w.queue);
+    }
+    for (Task& t : batch) t(w);
+    batch.clear();
+    ExpireDue(w);
+    MaybeSnapshot(w);
+  }
+}
+
+void Engine::ExpireDue(Worker& w) {
+  w.due.clear();
+  w.partition.DueExpiries(clock_.Now(), w.due);
+  for (const uint64_t id : w.due) Execute(w, Expire{id}, nullptr);
+}
+
+void Engine::GetDrop(uint64_t drop_id, ReplyFn reply) {
+  const uint32_t p = PartitionOf(drop_id);
+  if (p >= workers_.size()) {
+    reply({Status(ErrorKind::kNotFound, "drop_not_found", "no such drop"), {}, {}, false});
+    return;
+  }
+  Post(p, [drop_id, reply = std::move(reply)](Worker& w) {
+    Reply r;
+    if (const Drop* d = w.partition.FindDrop(drop_id)) {
+      r.drop = *d;
+    } else {
+      r.status = Status(ErrorKind::kNotFound, "drop_not_found",
+                        fmt::format("drop {} does not exist", drop_id));
+    }
+    reply(std::move(r));
+  });
+}
+
+void Engine::GetOrder(uint64_t order_id, ReplyFn reply) {
+  const uint32_t p = PartitionOf(order_id);
+  if (p >= workers_.size()) {
+    reply({Status(ErrorKind::kNotFound, "order_not_found", "no such order"), {}, {}, false});
+    return;
+  }
+  Post(p, [order_id, reply = std::move(reply)](Worker& w) {
+    Reply r;
+    if (const Order* o = w.partition.FindOrder(order_id)) {
+      r.order = *o;
+    } else {
+      r.status = Status(ErrorKind::kNotFound, "order_not_found",
+                        fmt::format("order {} does not exist", order_id));
+    }
+    reply(std::move(r));
+  });
+}
+
+void Engine::BuyerOrders(std::string buyer, std::function<void(std::vector<Order>)> reply) {
+  struct Gather {
+    std::mutex mu;
+    std::vector<Order> orders;
+    size_t left;
+    std::function<void(std::vector<Order>)> reply;
+  };
+  auto g = std::make_shared<Gather>();
+  g->left = workers_.size();
+  g->reply = std::move(reply);
+  for (uint32_t p = 0; p < workers_.size(); ++p) {
+    Post(p, [g, buyer](Worker& w) {
+      std::vector<Order> mine;
+      w.partition.ForEach([](const Drop&) {},
+                          [&](const Order& o) {
+                            if (o.buyer == buyer) mine.push_back(o);
+                          });
+      std::unique_lock lock(g->mu);
+      g->orders.insert(g->orders.end(), mine.begin(), mine.end());
+      if (--g->left == 0) {
+        std::sort(g->orders.begin(), g->orders.end(), [](const Order& a, const Order& b) {
+          return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+        });
+        lock.unlock();
+        g->reply(std::move(g->orders));
+      }
+    });
+  }
+}
+
+void Engine::SnapshotAll(std::function<void(std::vector<Event>)> reply) {
+  for (uint32_t p = 0; p < workers_.size(); ++p) {
+    Post(p, [reply](Worker& w) { reply(SnapshotEvents(w.partition)); });
+  }
+}
+
+void Engine::MaybeSnapshot(Worker& w) {
+  if (w.events_since_snapshot < options_.snapshot_every) return;
+  if (!wal_->health().ok()) return;  // what the log holds is unknown: keep the old snapshot
+  if (Status s = WriteSnapshot(w.partition, w.last_seq); !s.ok()) {
+    w.events_since_snapshot = 0;  // try again after as many events, not on every command
+    return;
+  }
+  w.snapshot_seq = w.last_seq;
+  w.events_since_snapshot = 0;
+  w.needed_from = UINT64_MAX;
+  ++w.snapshots;
+  DropCoveredSegments();
+}
+
+void Engine::DropCoveredSegments() {
+  uint64_t keep_from = consumer_seq_ == UINT64_MAX ? UINT64_MAX : consumer_seq_ + 1;
+  // A partition with no events since its snapshot needs nothing from the log; when none
+  // does, every segment but the current one can go.
+  for (auto& w : workers_) keep_from = std::min<uint64_t>(keep_from, w->needed_from);
+  if (keep_from <= 1) return;
+  (void)wal_->DropSegmentsThrough(keep_from - 1);
+}
+
+Status Engine::WriteSnapshot(const Partition& p, uint64_t last_seq) {
+  std::string out =
+      log::EncodeHeader({log::kFormatVersion, options_.partitions, p.index(), last_seq});
+  std::string body;
+  uint64_t n = 0;
+  for (const Event& e : SnapshotEvents(p)) {
+    body.clear();
+    EncodeEvent(e, body);
+    log::AppendRecord(out, ++n, body);
+  }
+  log::PadToBlock(out, 0);
+  return WriteFileAtomically(env_, SnapshotPath(p.index()), out);
+}
+
+Status Engine::LoadSnapshot(Partition& p, uint64_t& last_seq) {
+  const std::string path = SnapshotPath(p.index());
+  last_seq = 0;
+  if (!env_.FileExists(path)) return Status::Ok();
+  ASSIGN_OR_RETURN(const std::string bytes, env_.ReadFile(path));
+  auto damaged = [&](const std::string& why) {
+    return Status(ErrorKind::kCorruption, "snapshot_corrupt",
+                  path + ": " + why + "; restore the data directory from a backup");
+  };
+  auto header = log::DecodeHeader(std::string_view(bytes).substr(0, log::kBlockSize));
+  if (!header.ok()) return damaged(header.status().message());
+  if (header->partitions != options_.partitions || header->segment != p.index()) {
+    return Status(ErrorKind::kInvalidArgument, "partitions_changed",
+                  fmt::format("{} was written for {} partitions; start with --partitions {}", path,
+                              header->partitions, header->partitions));
+  }
+  ASSIGN_OR_RETURN(const log::SegmentScan scan,
+                   log::ScanSegment(bytes, [&](uint64_t, std::string_view record) -> Status {
+                     ASSIGN_OR_RETURN(Event e, DecodeEvent(record));
+                     p.ApplyEvent(e);
+                     return Status::Ok();
+                   }));
+  if (scan.torn) return damaged(scan.torn_reason);
+  last_seq = header->first_seq;
+  return Status::Ok();
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  for (const auto& w : workers_) {
+    s.commands += w->commands;
+    s.rejections += w->rejections;
+    s.snapshots += w->snapshots;
+  }
+  s.wal = wal_->stats();
+  s.recovered_events = recovered_events_;
+  s.dropped_tail_bytes = dropped_tail_bytes_;
+  return s;
+}
+
+}  // namespace thunder::engine

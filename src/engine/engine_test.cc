@@ -1,0 +1,254 @@
+// The durable engine: replies after durability, recovery, snapshots, the expiry timer, and
+// faults injected through Env (lost unsynced data, failed fsync, torn tail, flipped byte).
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+
+#include "core/fault_injection_env.h"
+#include "log/format.h"
+
+namespace thunder::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Timestamp kStart{1'800'000'000s};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("thunder_engine_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+    clock_.Set(kStart);
+  }
+  void TearDown() override {
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Status Open(Env& env, uint64_t snapshot_every = 100'000, uint64_t segment_bytes = 64 << 20) {
+    engine_.reset();
+    EngineOptions o;
+    o.dir = dir_;
+    o.partitions = 2;
+    o.snapshot_every = snapshot_every;
+    o.segment_bytes = segment_bytes;
+    o.expiry_tick = 10ms;
+    auto e = Engine::Open(env, clock_, o);
+    if (!e.ok()) return e.status();
+    engine_ = std::move(*e);
+    return Status::Ok();
+  }
+
+  Reply Call(Command c) {
+    std::promise<Reply> p;
+    engine_->Submit(std::move(c), [&](Reply r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  Reply Order(uint64_t id) {
+    std::promise<Reply> p;
+    engine_->GetOrder(id, [&](Reply r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  Reply DropState(uint64_t id) {
+    std::promise<Reply> p;
+    engine_->GetDrop(id, [&](Reply r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  uint64_t NewDrop(int64_t stock, int64_t sku = 42) {
+    DropSpec s{sku, stock, 1990, kStart, kStart + 1h, 3, 15min};
+    Reply r = Call(CreateDrop{s});
+    EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+    return r.drop ? r.drop->id : 0;
+  }
+  static void ExpectBalanced(const Drop& d) {
+    EXPECT_EQ(d.remaining + d.reserved + d.paid, d.total);
+    EXPECT_GE(d.remaining, 0);
+  }
+
+  std::string dir_;
+  ManualClock clock_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, AcknowledgedOrdersSurviveRestart) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  const uint64_t drop = NewDrop(10);
+  std::vector<uint64_t> orders;
+  for (int i = 0; i < 5; ++i) {
+    Reply r = Call(Reserve{drop, "buyer" + std::to_string(i), 2, "k"});
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    orders.push_back(r.order->id);
+  }
+  ASSERT_TRUE(Call(Pay{orders[0]}).status.ok());
+  EXPECT_EQ(Call(Reserve{drop, "late", 1, "k"}).status.code(), "sold_out");
+
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  Reply d = DropState(drop);
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.drop->remaining, 0);
+  EXPECT_EQ(d.drop->paid, 2);
+  EXPECT_EQ(d.drop->reserved, 8);
+  EXPECT_EQ(Order(orders[0]).order->state, OrderState::kPaid);
+  // The retry after a restart returns the original order.
+  Reply retry = Call(Reserve{drop, "buyer3", 2, "k"});
+  ASSERT_TRUE(retry.status.ok());
+  EXPECT_TRUE(retry.replayed);
+  EXPECT_EQ(retry.order->id, orders[3]);
+}
+
+TEST_F(EngineTest, SoldOutIsAnsweredWithoutTouchingTheDisk) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  const uint64_t drop = NewDrop(1);
+  ASSERT_TRUE(Call(Reserve{drop, "a", 1, "k"}).status.ok());
+  const auto before = engine_->stats().wal;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Call(Reserve{drop, "b" + std::to_string(i), 1, "k"}).status.code(), "sold_out");
+  }
+  const auto after = engine_->stats().wal;
+  EXPECT_EQ(after.records, before.records);
+  EXPECT_EQ(after.batches, before.batches);
+}
+
+TEST_F(EngineTest, TimerExpiresUnpaidOrdersAndReturnsStockOnce) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  const uint64_t drop = NewDrop(2);
+  Reply r = Call(Reserve{drop, "a", 2, "k"});
+  ASSERT_TRUE(r.status.ok());
+  clock_.Advance(16min);
+  for (int i = 0; i < 500 && Order(r.order->id).order->state != OrderState::kExpired; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(Order(r.order->id).order->state, OrderState::kExpired);
+  EXPECT_EQ(Call(Pay{r.order->id}).status.code(), "order_expired");
+  Reply d = DropState(drop);
+  EXPECT_EQ(d.drop->remaining, 2);
+  ExpectBalanced(*d.drop);
+  // And after a restart the expiry is still there, once.
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  EXPECT_EQ(DropState(drop).drop->remaining, 2);
+}
+
+TEST_F(EngineTest, SnapshotsBoundRecoveryAndOldSegmentsGo) {
+  ASSERT_TRUE(Open(Env::Default(), /*snapshot_every=*/50, /*segment_bytes=*/8 * 4096).ok());
+  const uint64_t drop = NewDrop(100000);
+  std::vector<uint64_t> orders;
+  for (int i = 0; i < 600; ++i) {
+    Reply r = Call(Reserve{drop, "buyer" + std::to_string(i), 1, "k"});
+    ASSERT_TRUE(r.status.ok());
+    orders.push_back(r.order->id);
+    if (i % 3 == 0) {
+      ASSERT_TRUE(Call(Pay{r.order->id}).status.ok());
+    }
+  }
+  EXPECT_GT(engine_->stats().snapshots, 0u);
+  ASSERT_TRUE(Open(Env::Default(), 50, 8 * 4096).ok());
+  // Replay covers only the tail after the newest snapshot, not all 800 events.
+  EXPECT_LT(engine_->stats().recovered_events, 200u);
+  Reply d = DropState(drop);
+  EXPECT_EQ(d.drop->paid, 200);
+  EXPECT_EQ(d.drop->reserved, 400);
+  ExpectBalanced(*d.drop);
+  for (uint64_t id : {orders.front(), orders[301], orders.back()}) {
+    EXPECT_TRUE(Order(id).status.ok());
+  }
+  size_t segments = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+    segments += log::ParseSegmentFileName(f.path().filename().string()) > 0;
+  }
+  EXPECT_LT(segments, 5u);
+}
+
+TEST_F(EngineTest, PowerCutKeepsEveryAcknowledgedOrder) {
+  FaultInjectionEnv env(Env::Default());
+  ASSERT_TRUE(Open(env).ok());
+  const uint64_t drop = NewDrop(50);
+  std::vector<uint64_t> acked;
+  std::vector<std::thread> clients;
+  std::mutex mu;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        std::promise<Reply> p;
+        engine_->Submit(Reserve{drop, "b" + std::to_string(t * 100 + i), 1, "k"},
+                        [&](Reply r) { p.set_value(std::move(r)); });
+        Reply r = p.get_future().get();
+        if (r.status.ok()) {
+          std::lock_guard lock(mu);
+          acked.push_back(r.order->id);
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  engine_.reset();
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  ASSERT_TRUE(Open(env).ok());
+  EXPECT_EQ(acked.size(), 50u);
+  for (uint64_t id : acked) EXPECT_TRUE(Order(id).status.ok()) << id;
+  Reply d = DropState(drop);
+  EXPECT_EQ(d.drop->remaining, 0);
+  ExpectBalanced(*d.drop);
+}
+
+TEST_F(EngineTest, FailedFsyncFailsTheRequestAndLosesNothingAcknowledged) {
+  FaultInjectionEnv env(Env::Default());
+  ASSERT_TRUE(Open(env).ok());
+  const uint64_t drop = NewDrop(5);
+  Reply good = Call(Reserve{drop, "a", 1, "k"});
+  ASSERT_TRUE(good.status.ok());
+  env.SetFailSync(true);
+  Reply bad = Call(Reserve{drop, "b", 1, "k"});
+  EXPECT_EQ(bad.status.code(), "log_failed");
+  EXPECT_EQ(bad.status.http_status(), 503);
+  EXPECT_EQ(Call(Reserve{drop, "c", 1, "k"}).status.code(), "log_failed");
+  // The engine stays consistent in memory and reads still work.
+  Reply d = DropState(drop);
+  ASSERT_TRUE(d.status.ok());
+  ExpectBalanced(*d.drop);
+  EXPECT_FALSE(engine_->health().ok());
+  engine_.reset();
+  env.SetFailSync(false);
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  ASSERT_TRUE(Open(env).ok());
+  EXPECT_TRUE(Order(good.order->id).status.ok());
+  ExpectBalanced(*DropState(drop).drop);
+  EXPECT_TRUE(Call(Reserve{drop, "d", 1, "k"}).status.ok());
+}
+
+TEST_F(EngineTest, TornTailIsDroppedAndAFlippedByteRefused) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  const uint64_t drop = NewDrop(100);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(Call(Reserve{drop, "b" + std::to_string(i), 1, "k"}).status.ok());
+  engine_.reset();
+  const std::string segment = dir_ + "/" + log::SegmentFileName(1);
+  // A torn tail: half a block of garbage after the last batch.
+  {
+    auto f = Env::Default().NewAppendableFile(segment);
+    ASSERT_TRUE((*f)->Append(std::string(2000, '\x7f')).ok());
+  }
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  // The garbage, and the zero padding of the last batch's block before it.
+  EXPECT_GE(engine_->stats().dropped_tail_bytes, 2000u);
+  EXPECT_LT(engine_->stats().dropped_tail_bytes, 2000u + log::kBlockSize);
+  EXPECT_EQ(DropState(drop).drop->reserved, 10);
+  engine_.reset();
+  // A flipped byte in the first batch, with good batches after it: refused, clearly.
+  std::string bytes = *Env::Default().ReadFile(segment);
+  bytes[log::kBlockSize + 20] ^= 0x10;
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), segment, bytes).ok());
+  Status s = Open(Env::Default());
+  EXPECT_EQ(s.code(), "wal_corrupt");
+  EXPECT_NE(s.message().find(segment), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace thunder::engine
