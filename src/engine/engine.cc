@@ -22,6 +22,7 @@ struct Engine::Worker {
 
   // Owned by the worker thread.
   std::unordered_map<uint64_t, uint64_t> order_seq;  // last log record that touched an order
+  std::unordered_map<uint64_t, uint64_t> drop_seq;   // the log record that created a drop
   uint64_t last_seq = 0;                             // last record this partition logged
   uint64_t snapshot_seq = 0;                         // what the newest snapshot covers
   uint64_t events_since_snapshot = 0;
@@ -82,6 +83,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                         if (seq <= w.snapshot_seq) return Status::Ok();  // already in the snapshot
                         w.partition.ApplyEvent(ev);
                         if (ev.order_id != 0) w.order_seq[ev.order_id] = seq;
+        if (ev.type == EventType::kDropCreated) w.drop_seq[ev.drop_id] = seq;
                         w.last_seq = seq;
                         ++w.events_since_snapshot;
                         ++recovered;
@@ -171,8 +173,9 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
   if (order_id != 0) {
     if (const Order* o = w.partition.FindOrder(order_id)) r.order = *o;
   }
-  if (!w.scratch.empty() && w.scratch.front().drop_id != 0) {
-    if (const Drop* d = w.partition.FindDrop(w.scratch.front().drop_id)) r.drop = *d;
+  const uint64_t drop_id = w.partition.last_drop();
+  if (drop_id != 0) {
+    if (const Drop* d = w.partition.FindDrop(drop_id)) r.drop = *d;
   }
   if (!w.scratch.empty()) {
     Log(w, std::move(w.scratch),
@@ -183,11 +186,12 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
     w.scratch = {};
     return;
   }
-  if (r.status.ok() && order_id != 0) {
+  const bool create = std::holds_alternative<CreateDrop>(command);
+  if (r.status.ok() && (order_id != 0 || (create && drop_id != 0))) {
     // A retry that changed nothing: answer once what it returns is durable, so that a
     // client never holds an acknowledgement that a crash could take back.
-    r.replayed = std::holds_alternative<Reserve>(command);
-    WaitDurable(w.order_seq[order_id],
+    r.replayed = std::holds_alternative<Reserve>(command) || create;
+    WaitDurable(order_id != 0 ? w.order_seq[order_id] : w.drop_seq[drop_id],
                 [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
                   if (!s.ok()) r.status = s;
                   if (reply) reply(std::move(r));
@@ -202,7 +206,11 @@ void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const 
   for (size_t i = 0; i < events.size(); ++i) EncodeEvent(events[i], bodies[i]);
   const size_t n = events.size();
   std::vector<uint64_t> order_ids;
-  for (const Event& e : events) order_ids.push_back(e.order_id);
+  std::vector<uint64_t> created_drops;
+  for (const Event& e : events) {
+    order_ids.push_back(e.order_id);
+    created_drops.push_back(e.type == EventType::kDropCreated ? e.drop_id : 0);
+  }
   const uint64_t last =
       wal_->Append(bodies, [this, events = std::move(events), done = std::move(done)](
                                const Status& s, uint64_t last_seq) {
@@ -217,6 +225,7 @@ void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const 
   if (last == 0) return;  // refused: the log has failed, and `done` has run
   for (size_t i = 0; i < n; ++i) {
     if (order_ids[i] != 0) w.order_seq[order_ids[i]] = last - n + 1 + i;
+    if (created_drops[i] != 0) w.drop_seq[created_drops[i]] = last - n + 1 + i;
   }
   w.last_seq = last;
   w.events_since_snapshot += n;

@@ -89,6 +89,7 @@ void EncodeEvent(const Event& e, std::string& out) {
       w.Time(e.spec.end);
       w.I64(e.spec.per_buyer_limit);
       w.I64(e.spec.pay_window.count());
+      w.Str(e.idempotency_key);
       break;
     case EventType::kOrderReserved:
       w.U64(e.order_id);
@@ -134,6 +135,7 @@ Result<Event> DecodeEvent(std::string_view bytes) {
       e.spec.end = r.Time();
       e.spec.per_buyer_limit = r.I64();
       e.spec.pay_window = std::chrono::microseconds{r.I64()};
+      e.idempotency_key = r.Str();
       break;
     case EventType::kOrderReserved:
       e.order_id = r.U64();
@@ -177,6 +179,7 @@ std::vector<Event> SnapshotEvents(const Partition& p) {
     e.drop_id = d->id;
     e.spec = d->spec;
     e.spec.stock = d->total;  // restocks folded in
+    e.idempotency_key = std::string(p.DropKeyOf(d->id));
     out.push_back(std::move(e));
   }
   for (const Order* o : orders) {

@@ -57,6 +57,11 @@ const Order* Partition::FindOrder(uint64_t id) const {
   return it == orders_.end() ? nullptr : &it->second;
 }
 
+std::string_view Partition::DropKeyOf(uint64_t drop_id) const {
+  auto it = drop_key_of_.find(drop_id);
+  return it == drop_key_of_.end() ? std::string_view{} : std::string_view(it->second);
+}
+
 std::string_view Partition::KeyOf(uint64_t order_id) const {
   auto it = order_keys_.find(order_id);
   return it == order_keys_.end() ? std::string_view{} : std::string_view(it->second);
@@ -69,6 +74,7 @@ void Partition::Emit(Event e, std::vector<Event>& events) {
 
 Status Partition::Apply(const Command& command, Timestamp now, std::vector<Event>& events) {
   last_order_ = 0;
+  last_drop_ = 0;
   return std::visit(
       [&](const auto& c) -> Status {
         using T = std::decay_t<decltype(c)>;
@@ -110,11 +116,27 @@ Status Partition::ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Ev
   if (s.pay_window < std::chrono::seconds(1) || s.pay_window > std::chrono::hours(24)) {
     return Invalid("out_of_range", "pay_window_seconds must be 1 to 86400", "pay_window_seconds");
   }
+  if (c.idempotency_key.size() > kMaxKeyChars) {
+    return Invalid("too_long", "idempotency_key must be at most 128 characters", "idempotency_key");
+  }
+  if (!c.idempotency_key.empty()) {
+    auto k = drop_keys_.find(IdempotencySlot(std::to_string(s.sku_id), c.idempotency_key));
+    if (k != drop_keys_.end()) {
+      last_drop_ = k->second;
+      if (!(drops_.at(k->second).drop.spec == s)) {
+        return Rejected("idempotency_key_reused",
+                        "this idempotency_key was used for a different drop", "idempotency_key");
+      }
+      return Status::Ok();
+    }
+  }
   Event e;
   e.type = EventType::kDropCreated;
   e.at = now;
   e.drop_id = MakeId(next_drop_seq_, index_);
   e.spec = s;
+  e.idempotency_key = c.idempotency_key;
+  last_drop_ = e.drop_id;
   Emit(std::move(e), events);
   return Status::Ok();
 }
@@ -122,6 +144,7 @@ Status Partition::ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Ev
 Status Partition::ApplyReserve(const Reserve& c, Timestamp now, std::vector<Event>& events) {
   auto it = drops_.find(c.drop_id);
   if (it == drops_.end()) return NoDrop(c.drop_id);
+  last_drop_ = c.drop_id;
   DropState& d = it->second;
   if (c.buyer.empty() || c.buyer.size() > kMaxBuyerChars) {
     return Invalid("out_of_range", "buyer must be 1 to 64 characters", "buyer");
@@ -231,6 +254,7 @@ Status Partition::ApplyOrderChange(uint64_t order_id, EventType type, Timestamp 
 Status Partition::ApplyRestock(const Restock& c, Timestamp now, std::vector<Event>& events) {
   auto it = drops_.find(c.drop_id);
   if (it == drops_.end()) return NoDrop(c.drop_id);
+  last_drop_ = c.drop_id;
   if (c.quantity < 1 || it->second.drop.total + c.quantity > kMaxStock) {
     return Invalid("out_of_range",
                    "restock must add 1 unit or more, up to a total of " + std::to_string(kMaxStock),
@@ -259,6 +283,10 @@ void Partition::ApplyEvent(const Event& e) {
       d.drop.id = e.drop_id;
       d.drop.spec = e.spec;
       d.drop.total = d.drop.remaining = e.spec.stock;
+      if (!e.idempotency_key.empty()) {
+        drop_keys_[IdempotencySlot(std::to_string(e.spec.sku_id), e.idempotency_key)] = e.drop_id;
+        drop_key_of_[e.drop_id] = e.idempotency_key;
+      }
       next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
       return;
     }

@@ -34,6 +34,8 @@ class Partition {
   // The order a Reserve, Pay, Cancel or Refund was about (also when it was refused for its
   // state), or 0.
   uint64_t last_order() const { return last_order_; }
+  // The drop a CreateDrop, Reserve or Restock was about (also a replayed create), or 0.
+  uint64_t last_drop() const { return last_drop_; }
 
   // Orders whose pay-by time has passed and that are still reserved, earliest first.
   void DueExpiries(Timestamp now, std::vector<uint64_t>& out);
@@ -52,6 +54,7 @@ class Partition {
   }
   // The idempotency key an order was created with ("" when it had none).
   std::string_view KeyOf(uint64_t order_id) const;
+  std::string_view DropKeyOf(uint64_t drop_id) const;
 
  private:
   struct DropState {
@@ -74,6 +77,9 @@ class Partition {
   uint64_t next_drop_seq_ = 1;
   uint64_t next_order_seq_ = 1;
   uint64_t last_order_ = 0;
+  uint64_t last_drop_ = 0;
+  std::unordered_map<std::string, uint64_t> drop_keys_;  // (sku, key) -> drop id
+  std::unordered_map<uint64_t, std::string> drop_key_of_;
   std::unordered_map<uint64_t, DropState> drops_;
   std::unordered_map<uint64_t, Order> orders_;
   std::unordered_map<uint64_t, std::string> order_keys_;

@@ -145,3 +145,25 @@ TEST_F(PartitionTest, CreateDropValidates) {
 
 }  // namespace
 }  // namespace thunder::engine
+
+namespace thunder::engine {
+namespace {
+
+TEST(PartitionDropKeyTest, CreateDropWithTheSameKeyReturnsTheFirstDrop) {
+  using namespace std::chrono_literals;
+  Partition p(0);
+  std::vector<Event> ev;
+  DropSpec s{7, 100, 990, Timestamp{0s}, Timestamp{3600s}, 2, 900s};
+  ASSERT_TRUE(p.Apply(CreateDrop{s, "launch-1"}, Timestamp{0s}, ev).ok());
+  const uint64_t first = p.last_drop();
+  ev.clear();
+  ASSERT_TRUE(p.Apply(CreateDrop{s, "launch-1"}, Timestamp{1s}, ev).ok());
+  EXPECT_TRUE(ev.empty());
+  EXPECT_EQ(p.last_drop(), first);
+  s.stock = 5;
+  EXPECT_EQ(p.Apply(CreateDrop{s, "launch-1"}, Timestamp{1s}, ev).code(), "idempotency_key_reused");
+  EXPECT_EQ(p.drop_count(), 1u);
+}
+
+}  // namespace
+}  // namespace thunder::engine

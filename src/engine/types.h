@@ -46,6 +46,7 @@ struct DropSpec {
 // ---- Commands -------------------------------------------------------------------------
 struct CreateDrop {
   DropSpec spec;
+  std::string idempotency_key;  // optional; scoped to the SKU
 };
 struct Reserve {
   uint64_t drop_id;

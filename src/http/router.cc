@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <cctype>
+#include <future>
 #include <map>
 
 #include "core/json_writer.h"
@@ -47,7 +48,7 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
 
 void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 
-Router::Dispatched Router::Dispatch(const Request& request) const {
+void Router::DispatchAsync(const Request& request, std::function<void(Dispatched)> done) const {
   std::vector<std::string> params;
   std::string allowed;
   for (const Route& route : routes_) {
@@ -57,23 +58,36 @@ Router::Dispatched Router::Dispatch(const Request& request) const {
       allowed += route.method;
       continue;
     }
-    RouteContext ctx{request, std::move(params), std::nullopt};
+    // The context must outlive an asynchronous handler: it lives until `done` runs.
+    auto ctx = std::make_shared<RouteContext>(RouteContext{request, std::move(params), std::nullopt});
     if (route.authenticated) {
       auto who = authenticate_(request.authorization);
-      if (!who.ok()) return {ErrorResponse(who.status()), route.pattern};
-      ctx.principal = std::move(*who);
+      if (!who.ok()) return done({ErrorResponse(who.status()), route.pattern});
+      ctx->principal = std::move(*who);
     }
-    return {route.handler(ctx), route.pattern};
+    if (route.async_handler) {
+      route.async_handler(*ctx, [ctx, label = route.pattern, done = std::move(done)](Response r) {
+        done({std::move(r), label});
+      });
+      return;
+    }
+    return done({route.handler(*ctx), route.pattern});
   }
   if (!allowed.empty()) {
     Response r = ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "method_not_allowed",
                                       request.method + " is not allowed here; use " + allowed));
     r.headers.emplace_back("Allow", allowed);
-    return {std::move(r), "unmatched"};
+    return done({std::move(r), "unmatched"});
   }
-  return {ErrorResponse(Status(ErrorKind::kNotFound, "route_not_found",
-                               "no route for " + request.method + " " + request.path)),
-          "unmatched"};
+  done({ErrorResponse(Status(ErrorKind::kNotFound, "route_not_found",
+                             "no route for " + request.method + " " + request.path)),
+        "unmatched"});
+}
+
+Router::Dispatched Router::Dispatch(const Request& request) const {
+  std::promise<Dispatched> answer;
+  DispatchAsync(request, [&answer](Dispatched d) { answer.set_value(std::move(d)); });
+  return answer.get_future().get();
 }
 
 std::string Router::OpenApiJson(std::string_view title, std::string_view version) const {

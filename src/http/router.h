@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +23,10 @@ struct RouteContext {
 };
 
 using Handler = std::function<Response(const RouteContext&)>;
+// Answers later: calls `respond` exactly once, from any thread. The request and context
+// stay alive until then.
+using Responder = std::function<void(Response)>;
+using AsyncHandler = std::function<void(const RouteContext&, Responder respond)>;
 
 struct RouteDoc {
   std::string summary;
@@ -37,7 +42,8 @@ struct Route {
   std::string pattern;  // "/v1/belts/{id}"
   bool authenticated = true;
   RouteDoc doc;
-  Handler handler;
+  Handler handler;             // either this...
+  AsyncHandler async_handler;  // ...or this
 };
 
 // Checks an Authorization header and returns who is calling.
@@ -53,6 +59,10 @@ class Router {
     Response response;
     std::string route_label;  // the matched pattern, or "unmatched": a metrics label
   };
+  // Calls `done` exactly once: at once for synchronous routes and misses, later (from
+  // any thread) for asynchronous ones. `request` must stay alive until then.
+  void DispatchAsync(const Request& request, std::function<void(Dispatched)> done) const;
+  // Waits for the answer; for tests and tools.
   Dispatched Dispatch(const Request& request) const;
 
   std::span<const Route> routes() const { return routes_; }

@@ -129,6 +129,22 @@ struct Server::Impl {
     }
   }
 
+  // Runs the router and resumes on this connection's strand with its answer. The handler
+  // asio makes for the coroutine is move-only, so it is kept behind a shared_ptr (a
+  // concrete type, not any_completion_handler, which misbehaves on move in Boost 1.81).
+  asio::awaitable<Router::Dispatched> Dispatch(const Request& req) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Router::Dispatched)>(
+        [this, &req](auto handler) {
+          using H = decltype(handler);
+          auto shared = std::make_shared<H>(std::move(handler));
+          router.DispatchAsync(req, [shared](Router::Dispatched d) {
+            auto ex = asio::get_associated_executor(*shared);
+            asio::post(ex, [shared, d = std::move(d)]() mutable { (*shared)(std::move(d)); });
+          });
+        },
+        asio::use_awaitable);
+  }
+
   // Answers an error the parser found, then closes the connection.
   asio::awaitable<void> RejectAndClose(Connection& conn, const Status& status) {
     auto res = ToBeast(ErrorResponse(status), 11, false);
@@ -185,7 +201,7 @@ struct Server::Impl {
       Request req = ToRequest(in, query_status);
       Router::Dispatched out;
       if (query_status.ok()) {
-        out = router.Dispatch(req);
+        out = co_await Dispatch(req);
       } else {
         out = {ErrorResponse(query_status), "unmatched"};
       }
