@@ -44,6 +44,12 @@ class ApiTest : public PlatformFixture {
     other_sku_ = MustPost("/v1/skus", {{"product_id", other_product_},
                                        {"code", "BT-105"},
                                        {"list_price", {{"amount_fen", 8900}}}});
+    drop_ = MustPost("/v1/drops", {{"sku_id", sku_},
+                                   {"stock", 100},
+                                   {"price", {{"amount_fen", 99900}}},
+                                   {"starts_at", "2020-01-01T00:00:00Z"},
+                                   {"ends_at", "2099-01-01T00:00:00+08:00"},
+                                   {"per_buyer_limit", 5}});
   }
 
   // A fingerprint of every catalog table, to show that a refused request changed nothing.
@@ -59,6 +65,7 @@ class ApiTest : public PlatformFixture {
     return out;
   }
 
+  std::string drop_;
   std::string belt_, base_, other_base_, host_, factory_, other_factory_, product_, other_product_,
       sku_, other_sku_;
 };
@@ -66,9 +73,21 @@ class ApiTest : public PlatformFixture {
 TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
   // The document the server serves is the one it routes by: call every operation in it.
   auto doc = json::parse(client_->Get("/openapi.json").body);
-  const std::map<std::string, std::string> ids = {{"belts", belt_},        {"bases", base_},
-                                                  {"factories", factory_}, {"hosts", host_},
-                                                  {"products", product_},  {"skus", sku_}};
+  // Orders for the order routes: one to pay, one to cancel, one paid to refund.
+  auto order = [&](const std::string& key) {
+    auto r = client_->Post("/v1/drops/" + drop_ + "/orders",
+                           json({{"buyer", "buyer-1"}, {"idempotency_key", key}}).dump(), admin_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? json::parse(r.body)["id"].get<std::string>() : "";
+  };
+  const std::string to_pay = order("a"), to_cancel = order("b"), to_refund = order("c");
+  ASSERT_EQ(client_->Post("/v1/orders/" + to_refund + "/pay", "", admin_).status, 200);
+  const std::map<std::string, std::string> ids = {
+      {"belts", belt_}, {"bases", base_},       {"factories", factory_},
+      {"hosts", host_}, {"products", product_}, {"skus", sku_},
+      {"drops", drop_}, {"orders", to_pay},     {"buyers", "buyer-1"}};
+  const std::map<std::string, std::string> ids_by_path = {{"/v1/orders/{id}/cancel", to_cancel},
+                                                          {"/v1/orders/{id}/refund", to_refund}};
   const std::map<std::string, json> creates = {
       {"belts",
        {{"name", "Anji office chairs"},
@@ -80,7 +99,13 @@ TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
       {"hosts", {{"name", "Qian Hao"}, {"base_id", base_}, {"handle", "qianhao"}}},
       {"products", {{"name", "Gloves"}, {"factory_id", factory_}, {"category", "leather"}}},
       {"skus",
-       {{"product_id", product_}, {"code", "BJ-BRN-L"}, {"list_price", {{"amount_fen", 119900}}}}}};
+       {{"product_id", product_}, {"code", "BJ-BRN-L"}, {"list_price", {{"amount_fen", 119900}}}}},
+      {"drops",
+       {{"sku_id", sku_},
+        {"stock", 10},
+        {"price", {{"amount_fen", 100}}},
+        {"starts_at", "2020-01-01T00:00:00Z"},
+        {"ends_at", "2099-01-01T00:00:00Z"}}}};
   const std::map<std::string, json> patches = {
       {"belts", {{"description", "leather city"}}},
       {"bases", {{"studios", 14}}},
@@ -96,11 +121,17 @@ TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
       if (path.starts_with("/v1/")) resource = path.substr(4, path.find('/', 4) - 4);
       std::string target = path;
       if (auto pos = target.find("{id}"); pos != std::string::npos) {
-        target.replace(pos, 4, ids.at(resource));
+        target.replace(pos, 4, ids_by_path.count(path) ? ids_by_path.at(path) : ids.at(resource));
       }
       std::string body;
-      if (method == "post") body = creates.at(resource).dump();
-      if (method == "patch") body = patches.at(resource).dump();
+      if (path == "/v1/drops/{id}/orders") {
+        body = json({{"buyer", "buyer-2"}, {"idempotency_key", "every-route"}}).dump();
+      } else if (method == "post" && creates.count(resource) &&
+                 path.find("{id}") == std::string::npos) {
+        body = creates.at(resource).dump();
+      } else if (method == "patch") {
+        body = patches.at(resource).dump();
+      }
       std::string upper = method;
       for (char& c : upper) c = static_cast<char>(std::toupper(c));
       auto r = client_->Request(upper, target, body, admin_);
@@ -108,8 +139,9 @@ TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
       EXPECT_EQ(r.status, want) << upper << " " << target << ": " << r.body;
     }
   }
-  // 6 resources x 4 operations, plus /, /healthz, /metrics and /openapi.json.
-  EXPECT_EQ(operations, 28);
+  // 6 catalog resources x 4 operations, 8 drop and order routes, and /, /healthz,
+  // /metrics and /openapi.json.
+  EXPECT_EQ(operations, 36);
   EXPECT_EQ(static_cast<size_t>(operations), platform_->router().routes().size());
 }
 

@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
+#include <thread>
 
 namespace thunder::app {
 namespace {
@@ -30,6 +32,11 @@ Status ReadString(const toml::node& node, const std::string& key, std::string& o
 }
 
 }  // namespace
+
+uint32_t Config::EffectivePartitions() const {
+  if (partitions > 0) return partitions;
+  return std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
+}
 
 std::string Config::StoreSpec() const {
   return store.empty() ? "sqlite:" + data_dir + "/thunder.db" : store;
@@ -59,6 +66,7 @@ Status Config::Validate() const {
   RETURN_IF_ERROR(ListenAddress().status());
   if (data_dir.empty()) return ConfigError("data_dir", "must not be empty");
   if (io_threads < 1 || io_threads > 64) return ConfigError("io_threads", "must be 1 to 64");
+  if (partitions > 256) return ConfigError("engine.partitions", "must be 1 to 256");
   if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error") {
     return ConfigError("log.level", "must be debug, info, warn or error");
   }
@@ -94,6 +102,10 @@ Status LoadConfigFile(Env& env, const std::string& path, Config& config) {
         s = ReadInt(v, key, 100, 3'600'000, config.read_timeout_ms);
       } else if (key == "server.shutdown_grace_ms") {
         s = ReadInt(v, key, 0, 3'600'000, config.shutdown_grace_ms);
+      } else if (key == "engine.partitions") {
+        s = ReadInt(v, key, 1, 256, config.partitions);
+      } else if (key == "engine.snapshot_every") {
+        s = ReadInt(v, key, 100, int64_t{1} << 40, config.snapshot_every);
       } else if (key == "store.data_dir") {
         s = ReadString(v, key, config.data_dir);
       } else if (key == "store.uri") {

@@ -21,6 +21,11 @@ struct Config {
   int64_t read_timeout_ms = 15'000;
   int64_t shutdown_grace_ms = 10'000;
   std::string log_level = "info";
+  // Engine partitions; 0 means one per core. Fixed for a data directory once it has a log.
+  uint32_t partitions = 0;
+  uint64_t snapshot_every = 100'000;  // engine events per partition between snapshots
+
+  uint32_t EffectivePartitions() const;
 
   // The store spec with the default filled in.
   std::string StoreSpec() const;

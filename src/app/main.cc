@@ -22,6 +22,7 @@ struct CommonFlags {
   std::string data_dir;
   std::string store;
   int io_threads = 0;
+  uint32_t partitions = 0;
 
   void AddTo(CLI::App* cmd, bool serving) {
     cmd->add_option("-c,--config", config_file,
@@ -36,6 +37,10 @@ struct CommonFlags {
       cmd->add_option("--io-threads", io_threads, "HTTP I/O threads (default: 2)")
           ->check(CLI::Range(1, 64));
     }
+    cmd->add_option(
+           "--partitions", partitions,
+           "Flash-sale engine partitions (default: one per core; fixed per data directory)")
+        ->check(CLI::Range(1, 256));
   }
 
   // Defaults, then the file, then the flags.
@@ -46,6 +51,7 @@ struct CommonFlags {
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (!store.empty()) config.store = store;
     if (io_threads > 0) config.io_threads = io_threads;
+    if (partitions > 0) config.partitions = partitions;
     RETURN_IF_ERROR(config.Validate());
     return config;
   }

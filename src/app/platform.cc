@@ -2,6 +2,7 @@
 
 #include "catalog/catalog_routes.h"
 #include "http/system_routes.h"
+#include "live/drop_routes.h"
 
 namespace thunder::app {
 
@@ -13,12 +14,18 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   ASSIGN_OR_RETURN(p->store_, OpenStore(config.StoreSpec()));
   p->tokens_ = std::make_unique<TokenService>(*p->store_, clock);
   p->catalog_ = std::make_unique<catalog::CatalogService>(*p->store_, clock);
+  engine::EngineOptions engine_options;
+  engine_options.dir = config.data_dir + "/engine";
+  engine_options.partitions = config.EffectivePartitions();
+  engine_options.snapshot_every = config.snapshot_every;
+  ASSIGN_OR_RETURN(p->engine_, engine::Engine::Open(env, clock, engine_options));
   p->metrics_ = std::make_unique<http::Metrics>();
   TokenService* tokens = p->tokens_.get();
   p->router_ = std::make_unique<http::Router>(
       [tokens](std::string_view header) { return tokens->Authenticate(header); });
   http::AddSystemRoutes(*p->router_, *p->metrics_, kVersion);
   catalog::AddCatalogRoutes(*p->router_, *p->catalog_);
+  live::AddDropRoutes(*p->router_, *p->engine_, *p->store_);
 
   ASSIGN_OR_RETURN(const auto listen, config.ListenAddress());
   http::ServerOptions options;
@@ -34,10 +41,13 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
 }
 
 Platform::~Platform() {
+  // The server first, so no request is in flight; then the engine, whose last replies are
+  // posted to an I/O context that no longer runs them.
   if (server_) {
     server_->RequestShutdown();
     server_->Wait();
   }
+  engine_.reset();
 }
 
 Status Platform::Start() { return server_->Start(); }

@@ -11,6 +11,7 @@
 #include "auth/token_service.h"
 #include "catalog/catalog_service.h"
 #include "core/clock.h"
+#include "engine/engine.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -36,6 +37,7 @@ class Platform {
   Store& store() { return *store_; }
   TokenService& tokens() { return *tokens_; }
   catalog::CatalogService& catalog() { return *catalog_; }
+  engine::Engine& engine() { return *engine_; }
   const http::Router& router() const { return *router_; }
 
  private:
@@ -44,6 +46,7 @@ class Platform {
   std::unique_ptr<Store> store_;
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<catalog::CatalogService> catalog_;
+  std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;

@@ -23,6 +23,10 @@ const char* KindName(ResourceKind kind) {
       return "products";
     case ResourceKind::kSku:
       return "skus";
+    case ResourceKind::kDrop:
+      return "drops";
+    case ResourceKind::kOrder:
+      return "orders";
     case ResourceKind::kPlatform:
       return "the platform";
   }
@@ -32,7 +36,11 @@ const char* KindName(ResourceKind kind) {
 bool Allowed(const Principal& who, Action action, ResourceKind kind, const Ownership& owner) {
   if (who.role == Role::kAdmin) return true;
   if (kind == ResourceKind::kPlatform) return false;
-  // The catalog is reference data every signed-in role may read.
+  // Orders belong to their buyer alone: reading, placing, paying, cancelling, refunding.
+  if (kind == ResourceKind::kOrder) {
+    return who.role == Role::kConsumer && owner.buyer.has_value() && who.scope == *owner.buyer;
+  }
+  // The catalog and the drops are reference data every signed-in role may read.
   if (action == Action::kRead) return true;
   switch (kind) {
     case ResourceKind::kBase:
@@ -45,7 +53,11 @@ bool Allowed(const Principal& who, Action action, ResourceKind kind, const Owner
     case ResourceKind::kProduct:
     case ResourceKind::kSku:
       return who.role == Role::kFactory && ScopeIs(who, owner.factory_id);
+    case ResourceKind::kDrop:
+      // Live hosts run drops.
+      return who.role == Role::kHost;
     case ResourceKind::kBelt:
+    case ResourceKind::kOrder:
     case ResourceKind::kPlatform:
       return false;
   }
@@ -75,6 +87,7 @@ Status Authorize(const Principal& who, Action action, ResourceKind kind, const O
   msg += std::string(" may not ") + ActionVerb(action) + " " + KindName(kind);
   if (owner.factory_id) msg += " of factory " + std::to_string(*owner.factory_id);
   if (owner.base_id) msg += " of base " + std::to_string(*owner.base_id);
+  if (owner.buyer) msg += " of buyer " + *owner.buyer;
   return Status::PermissionDenied(msg);
 }
 

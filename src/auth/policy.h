@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "auth/principal.h"
 #include "core/status.h"
@@ -12,15 +13,17 @@ namespace thunder {
 
 enum class Action { kRead, kCreate, kUpdate, kAdminister };
 
-enum class ResourceKind { kBelt, kBase, kFactory, kHost, kProduct, kSku, kPlatform };
+enum class ResourceKind { kBelt, kBase, kFactory, kHost, kProduct, kSku, kDrop, kOrder, kPlatform };
 
 // The tenants a resource belongs to, as far as they are known.
 struct Ownership {
   std::optional<int64_t> factory_id;
   std::optional<int64_t> base_id;
+  std::optional<std::string> buyer;
 
-  static Ownership Factory(int64_t id) { return {id, std::nullopt}; }
-  static Ownership Base(int64_t id) { return {std::nullopt, id}; }
+  static Ownership Factory(int64_t id) { return {id, std::nullopt, std::nullopt}; }
+  static Ownership Base(int64_t id) { return {std::nullopt, id, std::nullopt}; }
+  static Ownership Buyer(std::string id) { return {std::nullopt, std::nullopt, std::move(id)}; }
 };
 
 // OK, or PermissionDenied with a message that says what the role may not do.

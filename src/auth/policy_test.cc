@@ -59,6 +59,24 @@ TEST(PolicyTest, ConsumersAndTrainersWriteNoCatalog) {
   }
 }
 
+TEST(PolicyTest, OrdersBelongToTheirBuyerAlone) {
+  const Principal other{6, Role::kConsumer, "buyer-2"};
+  for (auto action : {Action::kRead, Action::kCreate, Action::kUpdate}) {
+    EXPECT_TRUE(Can(kConsumer, action, ResourceKind::kOrder, Ownership::Buyer("buyer-1")));
+    EXPECT_FALSE(Can(other, action, ResourceKind::kOrder, Ownership::Buyer("buyer-1")));
+    EXPECT_FALSE(Can(kFactory7, action, ResourceKind::kOrder, Ownership::Buyer("7")));
+    EXPECT_FALSE(Can(kHost3, action, ResourceKind::kOrder, Ownership::Buyer("3")));
+    EXPECT_TRUE(Can(kAdmin, action, ResourceKind::kOrder, Ownership::Buyer("buyer-1")));
+  }
+}
+
+TEST(PolicyTest, HostsRunDropsEveryoneSeesThem) {
+  EXPECT_TRUE(Can(kHost3, Action::kCreate, ResourceKind::kDrop));
+  EXPECT_FALSE(Can(kFactory7, Action::kCreate, ResourceKind::kDrop));
+  EXPECT_FALSE(Can(kConsumer, Action::kCreate, ResourceKind::kDrop));
+  EXPECT_TRUE(Can(kConsumer, Action::kRead, ResourceKind::kDrop));
+}
+
 TEST(PolicyTest, DenialSaysWhoAndWhat) {
   Status s = Authorize(kFactory7, Action::kUpdate, ResourceKind::kProduct, Ownership::Factory(8));
   EXPECT_EQ(s.http_status(), 403);

@@ -47,6 +47,9 @@ void RenderRow(JsonWriter& w, const ResourceSpec& spec, const std::vector<SqlVal
       case FieldType::kCountMap:
         w.Raw(AsText(v));
         break;
+      case FieldType::kTimestamp:
+        w.String(FormatRfc3339(Timestamp{std::chrono::microseconds{AsInt(v)}}));
+        break;
     }
   }
   w.Key("created_at").String(AsText(row[i]));

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
 
@@ -137,6 +138,15 @@ Result<SqlValue> FieldIn(const FieldSpec& f, element v) {
       ASSIGN_OR_RETURN(std::string json, MapIn(v, f));
       return SqlValue{std::move(json)};
     }
+    case FieldType::kTimestamp: {
+      std::string_view text;
+      if (v.get_string().get(text) != simdjson::SUCCESS) {
+        return WrongType(f.name, "an RFC 3339 time such as \"2026-11-27T20:00:00+08:00\"");
+      }
+      const auto t = ParseRfc3339(text);
+      if (!t) return WrongType(f.name, "an RFC 3339 time such as \"2026-11-27T20:00:00+08:00\"");
+      return SqlValue{int64_t{t->time_since_epoch().count()}};
+    }
   }
   return Status::Internal("unknown field type");
 }
@@ -145,6 +155,7 @@ const char* JsonTypeOf(const FieldSpec& f) {
   switch (f.type) {
     case FieldType::kString:
     case FieldType::kReference:
+    case FieldType::kTimestamp:
       return "string";
     case FieldType::kInteger:
       return "integer";
@@ -167,6 +178,9 @@ void WriteFieldSchema(JsonWriter& w, const FieldSpec& f) {
       break;
     case FieldType::kReference:
       w.Key("pattern").String("^[1-9][0-9]{0,18}$");
+      break;
+    case FieldType::kTimestamp:
+      w.Key("format").String("date-time");
       break;
     case FieldType::kMoney:
       w.Key("required").BeginArray().String("amount_fen").EndArray();

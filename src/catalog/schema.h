@@ -24,6 +24,7 @@ enum class FieldType {
   kReference,  // the string id of a row in `references`
   kStringMap,  // {"colour": "red", ...}: attributes; max bounds each value's length
   kCountMap,   // {"socks": 20000, ...}: per-category quantities; max bounds each count
+  kTimestamp,  // RFC 3339 text such as "2026-11-27T20:00:00+08:00"; stored as microseconds
 };
 
 struct FieldSpec {

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace thunder {
 
@@ -39,5 +41,8 @@ class ManualClock final : public Clock {
 
 // "2026-11-27T17:06:52.123456Z"
 std::string FormatRfc3339(Timestamp t);
+// Parses "2026-11-27T17:06:52Z", with optional fractional seconds (up to microseconds) and
+// a "Z" or "+08:00"-style offset. Nothing else is accepted.
+std::optional<Timestamp> ParseRfc3339(std::string_view text);
 
 }  // namespace thunder

@@ -83,7 +83,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                         if (seq <= w.snapshot_seq) return Status::Ok();  // already in the snapshot
                         w.partition.ApplyEvent(ev);
                         if (ev.order_id != 0) w.order_seq[ev.order_id] = seq;
-        if (ev.type == EventType::kDropCreated) w.drop_seq[ev.drop_id] = seq;
+                        if (ev.type == EventType::kDropCreated) w.drop_seq[ev.drop_id] = seq;
                         w.last_seq = seq;
                         ++w.events_since_snapshot;
                         ++recovered;

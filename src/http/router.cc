@@ -59,7 +59,8 @@ void Router::DispatchAsync(const Request& request, std::function<void(Dispatched
       continue;
     }
     // The context must outlive an asynchronous handler: it lives until `done` runs.
-    auto ctx = std::make_shared<RouteContext>(RouteContext{request, std::move(params), std::nullopt});
+    auto ctx =
+        std::make_shared<RouteContext>(RouteContext{request, std::move(params), std::nullopt});
     if (route.authenticated) {
       auto who = authenticate_(request.authorization);
       if (!who.ok()) return done({ErrorResponse(who.status()), route.pattern});

@@ -133,7 +133,8 @@ struct Server::Impl {
   // asio makes for the coroutine is move-only, so it is kept behind a shared_ptr (a
   // concrete type, not any_completion_handler, which misbehaves on move in Boost 1.81).
   asio::awaitable<Router::Dispatched> Dispatch(const Request& req) {
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Router::Dispatched)>(
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                            void(Router::Dispatched)>(
         [this, &req](auto handler) {
           using H = decltype(handler);
           auto shared = std::make_shared<H>(std::move(handler));

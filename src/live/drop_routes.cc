@@ -1,0 +1,366 @@
+#include "live/drop_routes.h"
+
+#include <array>
+#include <charconv>
+
+#include "auth/policy.h"
+#include "catalog/schema.h"
+#include "core/ids.h"
+#include "core/json_writer.h"
+
+namespace thunder::live {
+namespace {
+
+using catalog::FieldSpec;
+using catalog::FieldType;
+using engine::Reply;
+
+constexpr std::array kDropFields = {
+    FieldSpec{"sku_id", FieldType::kReference, true, false, false, 1, INT64_MAX, "skus",
+              "The SKU on sale"},
+    FieldSpec{"stock", FieldType::kInteger, true, false, false, 0, engine::kMaxStock, "",
+              "Units for sale"},
+    FieldSpec{"price", FieldType::kMoney, true, false, false, 0, engine::kMaxPriceFen, "",
+              "Drop price per unit, {\"amount_fen\": n}"},
+    FieldSpec{"starts_at", FieldType::kTimestamp, true, false, false, 0, 0, "",
+              "When buying opens (RFC 3339)"},
+    FieldSpec{"ends_at", FieldType::kTimestamp, true, false, false, 0, 0, "",
+              "When buying closes (RFC 3339)"},
+    FieldSpec{"per_buyer_limit", FieldType::kInteger, false, false, false, 1, engine::kMaxQuantity,
+              "", "Units one buyer may hold (default 1)"},
+    FieldSpec{"pay_window_seconds", FieldType::kInteger, false, false, false, 1, 86400, "",
+              "Seconds a reservation waits for payment before it expires (default 900)"},
+};
+constexpr std::array kOrderFields = {
+    FieldSpec{"buyer", FieldType::kString, false, false, false, 1,
+              static_cast<int64_t>(engine::kMaxBuyerChars), "",
+              "Buyer id; a consumer token's own id when left out"},
+    FieldSpec{"quantity", FieldType::kInteger, false, false, false, 1, engine::kMaxQuantity, "",
+              "Units to reserve (default 1)"},
+};
+const catalog::ResourceSpec kDropBody{
+    "drops",    "drop", "Flash-sale drops", ResourceKind::kDrop, catalog::OwnerRule::kNone,
+    kDropFields};
+const catalog::ResourceSpec kOrderBody{
+    "orders", "order", "Orders", ResourceKind::kOrder, catalog::OwnerRule::kNone, kOrderFields};
+const catalog::ResourceSpec kEmptyBody{
+    "orders", "order", "Orders", ResourceKind::kOrder, catalog::OwnerRule::kNone, {}};
+
+int64_t IntOr(const catalog::Record& r, std::string_view field, int64_t fallback) {
+  const SqlValue* v = r.Get(field);
+  return v != nullptr ? std::get<int64_t>(*v) : fallback;
+}
+
+Timestamp Micros(int64_t us) { return Timestamp{std::chrono::microseconds{us}}; }
+
+std::string DropJson(const engine::Drop& d) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("id").String(std::to_string(d.id));
+  w.Key("sku_id").String(std::to_string(d.spec.sku_id));
+  w.Key("price").Money(d.spec.price_fen);
+  w.Key("starts_at").String(FormatRfc3339(d.spec.start));
+  w.Key("ends_at").String(FormatRfc3339(d.spec.end));
+  w.Key("per_buyer_limit").Int(d.spec.per_buyer_limit);
+  w.Key("pay_window_seconds")
+      .Int(std::chrono::duration_cast<std::chrono::seconds>(d.spec.pay_window).count());
+  w.Key("total").Int(d.total);
+  w.Key("remaining").Int(d.remaining);
+  w.Key("reserved").Int(d.reserved);
+  w.Key("sold").Int(d.paid);
+  w.EndObject();
+  return w.Take();
+}
+
+void WriteOrder(JsonWriter& w, const engine::Order& o) {
+  w.BeginObject();
+  w.Key("id").String(std::to_string(o.id));
+  w.Key("drop_id").String(std::to_string(o.drop_id));
+  w.Key("buyer").String(o.buyer);
+  w.Key("quantity").Int(o.quantity);
+  w.Key("amount").Money(o.amount_fen);
+  w.Key("state").String(engine::OrderStateName(o.state));
+  w.Key("created_at").String(FormatRfc3339(o.created_at));
+  w.Key("pay_by").String(FormatRfc3339(o.pay_by));
+  w.Key("updated_at").String(FormatRfc3339(o.updated_at));
+  w.EndObject();
+}
+
+std::string OrderJson(const engine::Order& o) {
+  JsonWriter w;
+  WriteOrder(w, o);
+  return w.Take();
+}
+
+http::Response Answer(const Reply& r, int created_status) {
+  if (!r.status.ok()) return http::ErrorResponse(r.status);
+  if (r.order) return http::Response::Json(r.replayed ? 200 : created_status, OrderJson(*r.order));
+  if (r.drop) return http::Response::Json(r.replayed ? 200 : created_status, DropJson(*r.drop));
+  return http::ErrorResponse(Status::Internal("empty engine reply"));
+}
+
+Status NoSuch(std::string_view what, std::string_view id) {
+  return Status(ErrorKind::kNotFound, std::string(what) + "_not_found",
+                std::string(what) + " " + std::string(id) + " does not exist");
+}
+
+std::string OrderSchema() {
+  return R"({"type":"object","properties":{"id":{"type":"string"},"drop_id":{"type":"string"},)"
+         R"("buyer":{"type":"string"},"quantity":{"type":"integer"},)"
+         R"("amount":{"type":"object","properties":{"amount_fen":{"type":"integer"}}},)"
+         R"("state":{"type":"string","enum":["reserved","paid","cancelled","expired","refunded"]},)"
+         R"("created_at":{"type":"string","format":"date-time"},)"
+         R"("pay_by":{"type":"string","format":"date-time"},)"
+         R"("updated_at":{"type":"string","format":"date-time"}}})";
+}
+
+std::string DropSchema() {
+  return R"({"type":"object","properties":{"id":{"type":"string"},"sku_id":{"type":"string"},)"
+         R"("price":{"type":"object","properties":{"amount_fen":{"type":"integer"}}},)"
+         R"("starts_at":{"type":"string","format":"date-time"},)"
+         R"("ends_at":{"type":"string","format":"date-time"},)"
+         R"("per_buyer_limit":{"type":"integer"},"pay_window_seconds":{"type":"integer"},)"
+         R"("total":{"type":"integer"},"remaining":{"type":"integer"},)"
+         R"("reserved":{"type":"integer"},"sold":{"type":"integer"}}})";
+}
+
+void CreateDrop(engine::Engine& engine, Store& store, const http::RouteContext& ctx,
+                http::Responder respond) {
+  auto record = catalog::ParseBody(kDropBody, ctx.request.body, catalog::BodyMode::kCreate);
+  if (!record.ok()) return respond(http::ErrorResponse(record.status()));
+  if (Status s = Authorize(*ctx.principal, Action::kCreate, ResourceKind::kDrop, {}); !s.ok()) {
+    return respond(http::ErrorResponse(s));
+  }
+  engine::DropSpec spec;
+  spec.sku_id = IntOr(*record, "sku_id", 0);
+  auto sku = store.Query("SELECT 1 FROM skus WHERE id = ?", {spec.sku_id});
+  if (!sku.ok()) return respond(http::ErrorResponse(sku.status()));
+  if (sku->rows.empty()) {
+    return respond(http::ErrorResponse(Status::InvalidArgument(
+        "unknown_reference", "sku_id " + std::to_string(spec.sku_id) + " does not exist",
+        "sku_id")));
+  }
+  spec.stock = IntOr(*record, "stock", 0);
+  spec.price_fen = IntOr(*record, "price", 0);
+  spec.start = Micros(IntOr(*record, "starts_at", 0));
+  spec.end = Micros(IntOr(*record, "ends_at", 0));
+  spec.per_buyer_limit = IntOr(*record, "per_buyer_limit", 1);
+  spec.pay_window = std::chrono::seconds(IntOr(*record, "pay_window_seconds", 900));
+  engine.Submit(engine::CreateDrop{spec, record->idempotency_key},
+                [respond = std::move(respond)](Reply r) { respond(Answer(r, 201)); });
+}
+
+void Reserve(engine::Engine& engine, const http::RouteContext& ctx, http::Responder respond) {
+  const auto drop = ParseIdText(ctx.path_params.at(0));
+  if (!drop) return respond(http::ErrorResponse(NoSuch("drop", ctx.path_params[0])));
+  auto record = catalog::ParseBody(kOrderBody, ctx.request.body, catalog::BodyMode::kCreate);
+  if (!record.ok()) return respond(http::ErrorResponse(record.status()));
+  if (record->idempotency_key.empty()) {
+    return respond(http::ErrorResponse(Status::InvalidArgument(
+        "missing_field", "idempotency_key is required: a retry with it returns the same order",
+        "idempotency_key")));
+  }
+  const Principal& who = *ctx.principal;
+  std::string buyer = record->Get("buyer") ? std::get<std::string>(*record->Get("buyer")) : "";
+  if (buyer.empty()) {
+    if (who.role != Role::kConsumer) {
+      return respond(http::ErrorResponse(Status::InvalidArgument(
+          "missing_field", "buyer is required unless a consumer token places the order", "buyer")));
+    }
+    buyer = who.scope;
+  }
+  if (Status s = Authorize(who, Action::kCreate, ResourceKind::kOrder, Ownership::Buyer(buyer));
+      !s.ok()) {
+    return respond(http::ErrorResponse(s));
+  }
+  engine.Submit(engine::Reserve{static_cast<uint64_t>(*drop), std::move(buyer),
+                                IntOr(*record, "quantity", 1), std::move(record->idempotency_key)},
+                [respond = std::move(respond)](Reply r) { respond(Answer(r, 201)); });
+}
+
+// Pay, cancel and refund: read the order, ask the policy, then change it.
+template <typename Command>
+void ChangeOrder(engine::Engine& engine, const http::RouteContext& ctx, http::Responder respond) {
+  const auto id = ParseIdText(ctx.path_params.at(0));
+  if (!id) return respond(http::ErrorResponse(NoSuch("order", ctx.path_params[0])));
+  if (!ctx.request.body.empty()) {
+    auto record = catalog::ParseBody(kEmptyBody, ctx.request.body, catalog::BodyMode::kCreate);
+    if (!record.ok()) return respond(http::ErrorResponse(record.status()));
+  }
+  engine::Engine* e = &engine;
+  const Principal who = *ctx.principal;
+  engine.GetOrder(static_cast<uint64_t>(*id),
+                  [e, who, id = *id, respond = std::move(respond)](Reply found) mutable {
+                    if (!found.status.ok()) return respond(http::ErrorResponse(found.status));
+                    if (Status s = Authorize(who, Action::kUpdate, ResourceKind::kOrder,
+                                             Ownership::Buyer(found.order->buyer));
+                        !s.ok()) {
+                      return respond(http::ErrorResponse(s));
+                    }
+                    e->Submit(Command{static_cast<uint64_t>(id)},
+                              [respond = std::move(respond)](Reply r) { respond(Answer(r, 200)); });
+                  });
+}
+
+}  // namespace
+
+void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
+  engine::Engine* e = &engine;
+  Store* st = &store;
+  const std::string order_schema = OrderSchema();
+
+  router.Add({"POST",
+              "/v1/drops",
+              true,
+              {"Create a flash-sale drop of a SKU (201; 200 when an idempotency_key repeats it)",
+               "drops",
+               201,
+               catalog::BodyJsonSchema(kDropBody, catalog::BodyMode::kCreate),
+               DropSchema(),
+               {}},
+              nullptr,
+              [e, st](const http::RouteContext& ctx, http::Responder respond) {
+                CreateDrop(*e, *st, ctx, std::move(respond));
+              }});
+  router.Add({"GET",
+              "/v1/drops/{id}",
+              true,
+              {"Read a drop: units left, reserved and sold", "drops", 200, "", DropSchema(), {}},
+              nullptr,
+              [e](const http::RouteContext& ctx, http::Responder respond) {
+                const auto id = ParseIdText(ctx.path_params.at(0));
+                if (!id) return respond(http::ErrorResponse(NoSuch("drop", ctx.path_params[0])));
+                e->GetDrop(static_cast<uint64_t>(*id),
+                           [respond = std::move(respond)](Reply r) { respond(Answer(r, 200)); });
+              }});
+  router.Add({"POST",
+              "/v1/drops/{id}/orders",
+              true,
+              {"Reserve units of a drop (201 with pay_by; 200 when the idempotency_key repeats; "
+               "409 sold_out)",
+               "orders",
+               201,
+               catalog::BodyJsonSchema(kOrderBody, catalog::BodyMode::kCreate),
+               order_schema,
+               {}},
+              nullptr,
+              [e](const http::RouteContext& ctx, http::Responder respond) {
+                Reserve(*e, ctx, std::move(respond));
+              }});
+  router.Add({"POST",
+              "/v1/orders/{id}/pay",
+              true,
+              {"Pay a reserved order before its pay_by time (a repeat is harmless)",
+               "orders",
+               200,
+               "",
+               order_schema,
+               {}},
+              nullptr,
+              [e](const http::RouteContext& ctx, http::Responder respond) {
+                ChangeOrder<engine::Pay>(*e, ctx, std::move(respond));
+              }});
+  router.Add({"POST",
+              "/v1/orders/{id}/cancel",
+              true,
+              {"Cancel a reserved order; its units return to the drop",
+               "orders",
+               200,
+               "",
+               order_schema,
+               {}},
+              nullptr,
+              [e](const http::RouteContext& ctx, http::Responder respond) {
+                ChangeOrder<engine::Cancel>(*e, ctx, std::move(respond));
+              }});
+  router.Add(
+      {"POST",
+       "/v1/orders/{id}/refund",
+       true,
+       {"Refund a paid order; its units return to the drop", "orders", 200, "", order_schema, {}},
+       nullptr,
+       [e](const http::RouteContext& ctx, http::Responder respond) {
+         ChangeOrder<engine::Refund>(*e, ctx, std::move(respond));
+       }});
+  router.Add({"GET",
+              "/v1/orders/{id}",
+              true,
+              {"Read an order", "orders", 200, "", order_schema, {}},
+              nullptr,
+              [e](const http::RouteContext& ctx, http::Responder respond) {
+                const auto id = ParseIdText(ctx.path_params.at(0));
+                if (!id) return respond(http::ErrorResponse(NoSuch("order", ctx.path_params[0])));
+                const Principal who = *ctx.principal;
+                e->GetOrder(static_cast<uint64_t>(*id),
+                            [who, respond = std::move(respond)](Reply r) {
+                              if (r.status.ok()) {
+                                r.status = Authorize(who, Action::kRead, ResourceKind::kOrder,
+                                                     Ownership::Buyer(r.order->buyer));
+                              }
+                              respond(Answer(r, 200));
+                            });
+              }});
+  router.Add(
+      {"GET",
+       "/v1/buyers/{id}/orders",
+       true,
+       {"A buyer's orders, newest first; page with limit and cursor",
+        "orders",
+        200,
+        "",
+        R"({"type":"object","properties":{"items":{"type":"array","items":)" + order_schema +
+            R"(},"next_cursor":{"type":"string","nullable":true}}})",
+        {"limit", "cursor"}},
+       nullptr,
+       [e](const http::RouteContext& ctx, http::Responder respond) {
+         const std::string buyer = ctx.path_params.at(0);
+         if (Status s = Authorize(*ctx.principal, Action::kRead, ResourceKind::kOrder,
+                                  Ownership::Buyer(buyer));
+             !s.ok()) {
+           return respond(http::ErrorResponse(s));
+         }
+         int64_t limit = 50;
+         uint64_t cursor = 0;
+         for (const auto& [k, v] : ctx.request.query) {
+           if (k == "limit") {
+             const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+             if (ec != std::errc{} || end != v.data() + v.size() || limit < 1 || limit > 200) {
+               return respond(http::ErrorResponse(Status::InvalidArgument(
+                   "out_of_range", "limit must be an integer from 1 to 200", "limit")));
+             }
+           } else if (k == "cursor") {
+             const auto c = ParseIdText(v);
+             if (!c) {
+               return respond(http::ErrorResponse(Status::InvalidArgument(
+                   "invalid_cursor", "cursor is not one we gave", "cursor")));
+             }
+             cursor = static_cast<uint64_t>(*c);
+           } else {
+             return respond(http::ErrorResponse(Status::InvalidArgument(
+                 "unknown_filter", "buyer orders take only limit and cursor", k)));
+           }
+         }
+         e->BuyerOrders(buyer, [limit, cursor,
+                                respond = std::move(respond)](std::vector<engine::Order> orders) {
+           size_t start = 0;
+           if (cursor != 0) {
+             while (start < orders.size() && orders[start].id != cursor) ++start;
+             start = start < orders.size() ? start + 1 : orders.size();
+           }
+           const size_t end = std::min(orders.size(), start + static_cast<size_t>(limit));
+           JsonWriter w;
+           w.BeginObject().Key("items").BeginArray();
+           for (size_t i = start; i < end; ++i) WriteOrder(w, orders[i]);
+           w.EndArray().Key("next_cursor");
+           if (end < orders.size()) {
+             w.String(std::to_string(orders[end - 1].id));
+           } else {
+             w.Null();
+           }
+           w.EndObject();
+           respond(http::Response::Json(200, w.Take()));
+         });
+       }});
+}
+
+}  // namespace thunder::live
