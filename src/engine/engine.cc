@@ -154,8 +154,12 @@ void Engine::Submit(Command command, ReplyFn reply) {
       command);
   if (id != 0) partition = PartitionOf(id);
   if (partition >= workers_.size()) {
+    // No partition owns such an id: it was never issued here.
+    const bool drop =
+        std::holds_alternative<Reserve>(command) || std::holds_alternative<Restock>(command);
     Reply r;
-    r.status = Status::NotFound(fmt::format("{} does not exist", id));
+    r.status = Status(ErrorKind::kNotFound, drop ? "drop_not_found" : "order_not_found",
+                      fmt::format("{} {} does not exist", drop ? "drop" : "order", id));
     reply(std::move(r));
     return;
   }
