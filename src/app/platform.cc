@@ -18,7 +18,12 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   engine_options.dir = config.data_dir + "/engine";
   engine_options.partitions = config.EffectivePartitions();
   engine_options.snapshot_every = config.snapshot_every;
-  ASSIGN_OR_RETURN(p->engine_, engine::Engine::Open(env, clock, engine_options));
+  p->projector_ = std::make_unique<projections::Projector>(*p->store_);
+  ASSIGN_OR_RETURN(engine_options.sink_from_seq, p->projector_->StoredSeq());
+  ASSIGN_OR_RETURN(p->engine_,
+                   engine::Engine::Open(env, clock, engine_options, p->projector_->Sink()));
+  engine::Engine* engine = p->engine_.get();
+  p->projector_->Start([engine](uint64_t seq) { engine->ConsumerCaughtUp(seq); });
   p->metrics_ = std::make_unique<http::Metrics>();
   TokenService* tokens = p->tokens_.get();
   p->router_ = std::make_unique<http::Router>(
@@ -48,6 +53,7 @@ Platform::~Platform() {
     server_->Wait();
   }
   engine_.reset();
+  projector_.reset();  // stores what the engine handed over last
 }
 
 Status Platform::Start() { return server_->Start(); }

@@ -15,6 +15,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "projections/projector.h"
 #include "store/store.h"
 
 namespace thunder::app {
@@ -46,6 +47,7 @@ class Platform {
   std::unique_ptr<Store> store_;
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<catalog::CatalogService> catalog_;
+  std::unique_ptr<projections::Projector> projector_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Router> router_;

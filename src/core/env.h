@@ -23,6 +23,13 @@ class WritableFile {
   virtual Status Close() = 0;
 };
 
+// Held while it lives: an exclusive lock on a file, released on destruction or when the
+// process dies.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -39,6 +46,9 @@ class Env {
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   // Makes creations, renames and removals in `dir` durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Takes an exclusive lock on `path` (created when missing); kUnavailable when another
+  // process holds it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Creates the directory and its parents; succeeds when it already exists.
   virtual Status CreateDirs(const std::string& path) = 0;
@@ -68,6 +78,9 @@ class EnvWrapper : public Env {
     return target_.ListDir(dir);
   }
   Status SyncDir(const std::string& dir) override { return target_.SyncDir(dir); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return target_.LockFile(path);
+  }
   bool FileExists(const std::string& path) override { return target_.FileExists(path); }
   Status CreateDirs(const std::string& path) override { return target_.CreateDirs(path); }
   Status RenameFile(const std::string& from, const std::string& to) override {

@@ -61,6 +61,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
   std::unique_ptr<Engine> engine(new Engine(env, clock, std::move(options), std::move(sink)));
   Engine& e = *engine;
   RETURN_IF_ERROR(env.CreateDirs(e.options_.dir));
+  ASSIGN_OR_RETURN(e.lock_, env.LockFile(e.options_.dir + "/LOCK"));
   uint64_t newest_snapshot = 0;
   for (uint32_t i = 0; i < e.options_.partitions; ++i) {
     e.workers_.push_back(std::make_unique<Worker>(i));
@@ -80,6 +81,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                                         fmt::format("log record {} names partition {}", seq, p));
                         }
                         Worker& w = *e.workers_[p];
+                        // The sink may be behind the snapshots: it gets what it has not stored.
+                        if (e.sink_ && seq > e.options_.sink_from_seq) e.sink_(seq, ev);
                         if (seq <= w.snapshot_seq) return Status::Ok();  // already in the snapshot
                         w.partition.ApplyEvent(ev);
                         if (ev.order_id != 0) w.order_seq[ev.order_id] = seq;
@@ -87,7 +90,6 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                         w.last_seq = seq;
                         ++w.events_since_snapshot;
                         ++recovered;
-                        if (e.sink_) e.sink_(seq, ev);
                         return Status::Ok();
                       });
   if (!info.ok()) return info.status();
@@ -97,6 +99,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
   e.recovered_events_ = recovered;
   e.dropped_tail_bytes_ = info->dropped_tail_bytes;
   e.durable_seq_ = info->next_seq - 1;
+  if (e.sink_) e.consumer_seq_ = e.options_.sink_from_seq;
   ASSIGN_OR_RETURN(
       e.wal_, log::Wal::Open(env, {e.options_.dir, e.options_.partitions, e.options_.segment_bytes},
                              *info));
@@ -420,6 +423,11 @@ Status Engine::LoadSnapshot(Partition& p, uint64_t& last_seq) {
   if (scan.torn) return damaged(scan.torn_reason);
   last_seq = header->first_seq;
   return Status::Ok();
+}
+
+uint64_t Engine::durable_seq() {
+  std::lock_guard lock(durable_mu_);
+  return durable_seq_;
 }
 
 EngineStats Engine::stats() const {

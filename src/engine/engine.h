@@ -32,6 +32,9 @@ struct EngineOptions {
   uint64_t segment_bytes = 64ull << 20;
   uint64_t snapshot_every = 100'000;  // events per partition between snapshots
   std::chrono::milliseconds expiry_tick{100};
+  // The event sink has stored every event up to this one: recovery sends it the log
+  // records after it (even those a snapshot covers), and keeps the segments that hold them.
+  uint64_t sink_from_seq = 0;
 };
 
 struct Reply {
@@ -83,6 +86,8 @@ class Engine {
 
   EngineStats stats() const;
   Status health() const { return wal_->health(); }
+  // Every log record up to this one is durable.
+  uint64_t durable_seq();
 
  private:
   struct Worker;
@@ -106,6 +111,7 @@ class Engine {
   const Clock& clock_;
   EngineOptions options_;
   EventSink sink_;
+  std::unique_ptr<FileLock> lock_;  // one process per engine directory
   std::unique_ptr<log::Wal> wal_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<uint64_t> recovered_events_{0};

@@ -104,6 +104,16 @@ TEST_F(EngineTest, AcknowledgedOrdersSurviveRestart) {
   EXPECT_EQ(retry.order->id, orders[3]);
 }
 
+TEST_F(EngineTest, OneProcessPerDirectory) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  EngineOptions o;
+  o.dir = dir_;
+  o.partitions = 2;
+  auto second = Engine::Open(Env::Default(), clock_, o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), "data_dir_in_use");
+}
+
 TEST_F(EngineTest, SoldOutIsAnsweredWithoutTouchingTheDisk) {
   ASSERT_TRUE(Open(Env::Default()).ok());
   const uint64_t drop = NewDrop(1);

@@ -89,8 +89,51 @@ CREATE TABLE idempotency_keys (
 )
 )sql";
 
+// Projections of the engine's event log: rebuilt from the log when needed.
+constexpr std::string_view kProjectionSchema = R"sql(
+CREATE TABLE projection_state (
+  name TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
+CREATE TABLE drops (
+  id INTEGER PRIMARY KEY,
+  sku_id INTEGER NOT NULL,
+  price_fen INTEGER NOT NULL,
+  stock INTEGER NOT NULL,
+  starts_at TEXT NOT NULL,
+  ends_at TEXT NOT NULL
+);
+CREATE TABLE orders (
+  id INTEGER PRIMARY KEY,
+  drop_id INTEGER NOT NULL,
+  sku_id INTEGER NOT NULL,
+  buyer TEXT NOT NULL,
+  quantity INTEGER NOT NULL,
+  amount_fen INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  pay_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX orders_buyer ON orders(buyer);
+CREATE INDEX orders_drop ON orders(drop_id);
+CREATE TABLE gmv_hourly (
+  hour TEXT NOT NULL,
+  sku_id INTEGER NOT NULL,
+  factory_id INTEGER NOT NULL,
+  belt_id INTEGER NOT NULL,
+  gmv_fen INTEGER NOT NULL,
+  paid_orders INTEGER NOT NULL,
+  refunded_orders INTEGER NOT NULL,
+  PRIMARY KEY (hour, sku_id)
+);
+CREATE INDEX gmv_hourly_factory ON gmv_hourly(factory_id, hour);
+CREATE INDEX gmv_hourly_belt ON gmv_hourly(belt_id, hour)
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "catalog, tokens and idempotency keys", kCatalogSchema},
+    Migration{2, "projections: drops, orders, hourly GMV", kProjectionSchema},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
