@@ -63,8 +63,8 @@ std::string_view Partition::DropKeyOf(uint64_t drop_id) const {
 }
 
 std::string_view Partition::KeyOf(uint64_t order_id) const {
-  auto it = order_keys_.find(order_id);
-  return it == order_keys_.end() ? std::string_view{} : std::string_view(it->second);
+  auto it = orders_.find(order_id);
+  return it == orders_.end() ? std::string_view{} : std::string_view(it->second.idempotency_key);
 }
 
 void Partition::Emit(Event e, std::vector<Event>& events) {
@@ -158,14 +158,26 @@ Status Partition::ApplyReserve(const Reserve& c, Timestamp now, std::vector<Even
                    "quantity");
   }
   // A retry returns the original order whatever has happened since, even sold out.
-  if (auto k = d.keys.find(IdempotencySlot(c.buyer, c.idempotency_key)); k != d.keys.end()) {
-    last_order_ = k->second;
-    const Order& prior = orders_.at(k->second);
-    if (prior.quantity != c.quantity) {
-      return Rejected("idempotency_key_reused",
-                      "this idempotency_key was used for a different quantity", "idempotency_key");
+  auto buyer = d.buyers.find(c.buyer);
+  if (buyer != d.buyers.end()) {
+    const auto& b = buyer->second;
+    const uint64_t found =
+        b.first_order != 0 && b.first_key == c.idempotency_key ? b.first_order : [&]() -> uint64_t {
+      for (const auto& [key, order_id] : b.more) {
+        if (key == c.idempotency_key) return order_id;
+      }
+      return 0;
+    }();
+    if (found != 0) {
+      const uint64_t order_id = found;
+      last_order_ = order_id;
+      if (orders_.at(order_id).quantity != c.quantity) {
+        return Rejected("idempotency_key_reused",
+                        "this idempotency_key was used for a different quantity",
+                        "idempotency_key");
+      }
+      return Status::Ok();
     }
-    return Status::Ok();
   }
   if (now < d.drop.spec.start) return Rejected("drop_not_started", "the drop has not started yet");
   if (now >= d.drop.spec.end) return Rejected("drop_ended", "the drop has ended");
@@ -174,8 +186,7 @@ Status Partition::ApplyReserve(const Reserve& c, Timestamp now, std::vector<Even
         ErrorKind::kConflict, "sold_out",
         d.drop.remaining == 0 ? "sold out" : "only " + std::to_string(d.drop.remaining) + " left");
   }
-  auto held = d.held.find(c.buyer);
-  const int64_t already = held == d.held.end() ? 0 : held->second;
+  const int64_t already = buyer == d.buyers.end() ? 0 : buyer->second.held;
   if (already + c.quantity > d.drop.spec.per_buyer_limit) {
     return Rejected("limit_exceeded",
                     "each buyer may hold at most " + std::to_string(d.drop.spec.per_buyer_limit) +
@@ -272,8 +283,8 @@ Status Partition::ApplyRestock(const Restock& c, Timestamp now, std::vector<Even
 void Partition::ReleaseStock(DropState& d, const Order& o, bool was_paid) {
   (was_paid ? d.drop.paid : d.drop.reserved) -= o.quantity;
   d.drop.remaining += o.quantity;
-  auto held = d.held.find(o.buyer);
-  if (held != d.held.end() && (held->second -= o.quantity) <= 0) d.held.erase(held);
+  // The buyer's entry stays: it remembers the idempotency keys.
+  if (auto b = d.buyers.find(o.buyer); b != d.buyers.end()) b->second.held -= o.quantity;
 }
 
 void Partition::ApplyEvent(const Event& e) {
@@ -283,6 +294,11 @@ void Partition::ApplyEvent(const Event& e) {
       d.drop.id = e.drop_id;
       d.drop.spec = e.spec;
       d.drop.total = d.drop.remaining = e.spec.stock;
+      // Size the buyer table for the stock up front: rehashing a large table mid-sale costs
+      // more than the memory.
+      d.buyers.reserve(static_cast<size_t>(std::min<int64_t>(e.spec.stock, 1 << 20)));
+      orders_.reserve(orders_.size() +
+                      static_cast<size_t>(std::min<int64_t>(e.spec.stock, 1 << 20)));
       if (!e.idempotency_key.empty()) {
         drop_keys_[IdempotencySlot(std::to_string(e.spec.sku_id), e.idempotency_key)] = e.drop_id;
         drop_key_of_[e.drop_id] = e.idempotency_key;
@@ -300,12 +316,17 @@ void Partition::ApplyEvent(const Event& e) {
       DropState& d = drops_.at(e.drop_id);
       d.drop.remaining -= e.quantity;
       d.drop.reserved += e.quantity;
-      d.held[e.buyer] += e.quantity;
-      d.keys.emplace(IdempotencySlot(e.buyer, e.idempotency_key), e.order_id);
-      Order& o = orders_[e.order_id];
-      o = Order{e.order_id, e.drop_id, e.buyer, e.quantity, e.amount_fen, OrderState::kReserved,
-                e.at,       e.pay_by,  e.at,    Timestamp{}};
-      order_keys_[e.order_id] = e.idempotency_key;
+      auto& buyer = d.buyers[e.buyer];
+      buyer.held += e.quantity;
+      if (buyer.first_order == 0) {
+        buyer.first_key = e.idempotency_key;
+        buyer.first_order = e.order_id;
+      } else {
+        buyer.more.emplace_back(e.idempotency_key, e.order_id);
+      }
+      orders_.try_emplace(e.order_id, Order{e.order_id, e.drop_id, e.buyer, e.quantity,
+                                            e.amount_fen, OrderState::kReserved, e.at, e.pay_by,
+                                            e.at, Timestamp{}, e.idempotency_key});
       deadlines_.emplace(e.pay_by, e.order_id);
       next_order_seq_ = std::max(next_order_seq_, (e.order_id >> kPartitionBits) + 1);
       return;

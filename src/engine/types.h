@@ -120,6 +120,7 @@ struct Order {
   Timestamp pay_by;
   Timestamp updated_at;
   Timestamp paid_at;  // when it was paid, if it was
+  std::string idempotency_key;
 };
 
 }  // namespace thunder::engine
