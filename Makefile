@@ -1,5 +1,5 @@
 # Spring Thunder: the two commands a new user needs are `make run` and `make test`.
-.PHONY: deps build build-debug run test test-sanitize fuzz clean
+.PHONY: deps build build-debug run test test-sanitize fuzz bench clean
 
 PORT ?= 8080
 DATA_DIR ?= data/demo
@@ -34,6 +34,11 @@ fuzz: deps
 	@cmake --build --preset fuzz
 	@mkdir -p build/fuzz/corpus
 	@build/fuzz/src/log/wal_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus
+
+# Benchmarks against Redis, PostgreSQL and nginx started on 127.0.0.1 (see bench/run.sh).
+bench: build
+	@scripts/install-bench-deps.sh
+	@bench/run.sh
 
 clean:
 	rm -rf build
