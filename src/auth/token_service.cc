@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <mutex>
+
 #include "core/ids.h"
 
 namespace thunder {
@@ -104,13 +106,20 @@ Result<Principal> TokenService::Authenticate(std::string_view header) const {
   if (!token.starts_with(kPrefix) || token.size() != kPrefix.size() + 2 * kRandomBytes) {
     return Status::Unauthenticated("malformed token");
   }
+  {
+    std::shared_lock lock(cache_mu_);
+    if (auto it = cache_.find(std::string(token)); it != cache_.end()) return it->second;
+  }
   auto r = store_.Query("SELECT id, role, scope FROM tokens WHERE hash = ?", {Sha256Hex(token)});
   if (!r.ok()) return r.status();
   if (r->rows.empty()) return Status::Unauthenticated("unknown or revoked token");
   const auto& row = r->rows[0];
   const auto role = ParseRole(AsText(row[1]));
   if (!role) return Status::Internal("token has an unknown role");
-  return Principal{AsInt(row[0]), *role, AsText(row[2])};
+  Principal who{AsInt(row[0]), *role, AsText(row[2])};
+  std::unique_lock lock(cache_mu_);
+  cache_.emplace(std::string(token), who);
+  return who;
 }
 
 Result<std::string> TokenService::EnsureFirstAdminToken() {

@@ -3,8 +3,10 @@
 // as the Store it is given is.
 #pragma once
 
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "auth/principal.h"
 #include "core/clock.h"
@@ -36,6 +38,10 @@ class TokenService {
  private:
   Store& store_;
   const Clock& clock_;
+  // Tokens seen before, so that a request costs no hashing and no store query. Tokens are
+  // never changed once made, so the cache cannot go stale.
+  mutable std::shared_mutex cache_mu_;
+  mutable std::unordered_map<std::string, Principal> cache_;  // guarded by cache_mu_
 };
 
 // Lower-case hex SHA-256 of `text`.

@@ -7,6 +7,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
+#include <unordered_map>
 
 namespace thunder::http {
 
