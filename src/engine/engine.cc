@@ -18,6 +18,7 @@ struct Engine::Worker {
   std::condition_variable wake;
   std::vector<Task> queue;  // guarded by mu
   bool stop = false;        // guarded by mu
+  bool waiting = false;     // guarded by mu: the worker sleeps on `wake`
   std::thread thread;
 
   // Owned by the worker thread.
@@ -133,11 +134,15 @@ uint32_t Engine::PartitionForSku(int64_t sku_id) const {
 
 void Engine::Post(uint32_t partition, Task task) {
   Worker& w = *workers_[partition];
+  bool idle = false;
   {
     std::lock_guard lock(w.mu);
+    idle = w.waiting;
     w.queue.push_back(std::move(task));
   }
-  w.wake.notify_one();
+  // A worker that is busy finds the task when it next looks at its queue; waking it
+  // anyway would cost a system call per command.
+  if (idle) w.wake.notify_one();
 }
 
 void Engine::Submit(Command command, ReplyFn reply) {
@@ -272,7 +277,9 @@ void Engine::RunWorker(Worker& w) {
   for (;;) {
     {
       std::unique_lock lock(w.mu);
+      w.waiting = true;
       w.wake.wait_for(lock, options_.expiry_tick, [&] { return !w.queue.empty() || w.stop; });
+      w.waiting = false;
       if (w.stop && w.queue.empty()) return;
       batch.swap(w.queue);
     }

@@ -151,8 +151,11 @@ uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
   const uint64_t last = next_seq_ - 1;
   pending_done_.emplace_back(last, std::move(done));
   stats_.records += bodies.size();
+  const bool idle = writer_waiting_;
   lock.unlock();
-  wake_.notify_one();
+  // While the log thread writes and syncs a batch, records pile up for the next one; it
+  // needs waking only when it sleeps.
+  if (idle) wake_.notify_one();
   return last;
 }
 
@@ -163,7 +166,9 @@ void Wal::Run() {
     uint64_t first_seq = 0;
     {
       std::unique_lock lock(mu_);
+      writer_waiting_ = true;
       wake_.wait(lock, [&] { return !pending_.empty() || closing_; });
+      writer_waiting_ = false;
       if (pending_.empty()) return;  // closing, nothing left
       batch.swap(pending_);
       done.swap(pending_done_);
