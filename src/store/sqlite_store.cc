@@ -1,6 +1,8 @@
 #include <sqlite3.h>
 
+#include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "store/migrations.h"
 #include "store/store.h"
@@ -24,24 +26,13 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   return Status::IoError(msg);
 }
 
-// Owns a prepared statement; finalises it on every path.
-class Statement {
- public:
-  Statement() = default;
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  sqlite3_stmt** out() { return &stmt_; }
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    statements_.clear();
+    sqlite3_close_v2(db_);
+  }
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
@@ -73,50 +64,72 @@ class SqliteStore final : public Store {
   std::string_view Dialect() const override { return "sqlite"; }
 
  private:
+  // Prepared statements are kept by their SQL text: parsing costs more than running the
+  // short statements the platform uses. Bounded, as generated SQL comes in finite shapes.
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it != statements_.end()) return it->second.get();
+    if (statements_.size() >= kMaxCachedStatements) statements_.clear();
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return SqliteError(db_, rc, "prepare");
+    }
+    if (raw == nullptr) return Status::Internal("empty statement");
+    return statements_.emplace(std::string(sql), StatementPtr(raw)).first->second.get();
+  }
+
   Result<QueryResult> QueryLocked(std::string_view sql, std::span<const SqlValue> params) {
-    Statement stmt;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), stmt.out(), nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
-    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt.get())) != params.size()) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepare(sql));
+    // Leave the cached statement reset and unbound whatever happens below.
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{raw};
+    int rc = SQLITE_OK;
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(raw)) != params.size()) {
       return Status::Internal("statement expects " +
-                              std::to_string(sqlite3_bind_parameter_count(stmt.get())) +
+                              std::to_string(sqlite3_bind_parameter_count(raw)) +
                               " parameters, got " + std::to_string(params.size()));
     }
     for (size_t i = 0; i < params.size(); ++i) {
       const int index = static_cast<int>(i + 1);
       const SqlValue& p = params[i];
       if (std::holds_alternative<int64_t>(p)) {
-        rc = sqlite3_bind_int64(stmt.get(), index, std::get<int64_t>(p));
+        rc = sqlite3_bind_int64(raw, index, std::get<int64_t>(p));
       } else if (std::holds_alternative<std::string>(p)) {
         const std::string& text = std::get<std::string>(p);
-        rc = sqlite3_bind_text(stmt.get(), index, text.data(), static_cast<int>(text.size()),
+        rc = sqlite3_bind_text(raw, index, text.data(), static_cast<int>(text.size()),
                                SQLITE_TRANSIENT);
       } else {
-        rc = sqlite3_bind_null(stmt.get(), index);
+        rc = sqlite3_bind_null(raw, index);
       }
       if (rc != SQLITE_OK) return SqliteError(db_, rc, "bind");
     }
     QueryResult result;
-    const int ncols = sqlite3_column_count(stmt.get());
-    for (int c = 0; c < ncols; ++c) result.columns.emplace_back(sqlite3_column_name(stmt.get(), c));
+    const int ncols = sqlite3_column_count(raw);
+    for (int c = 0; c < ncols; ++c) result.columns.emplace_back(sqlite3_column_name(raw, c));
     for (;;) {
-      rc = sqlite3_step(stmt.get());
+      rc = sqlite3_step(raw);
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return SqliteError(db_, sqlite3_extended_errcode(db_), "step");
       std::vector<SqlValue> row;
       row.reserve(static_cast<size_t>(ncols));
       for (int c = 0; c < ncols; ++c) {
-        switch (sqlite3_column_type(stmt.get(), c)) {
+        switch (sqlite3_column_type(raw, c)) {
           case SQLITE_INTEGER:
-            row.emplace_back(int64_t{sqlite3_column_int64(stmt.get(), c)});
+            row.emplace_back(int64_t{sqlite3_column_int64(raw, c)});
             break;
           case SQLITE_NULL:
             row.emplace_back(std::monostate{});
             break;
           default: {
-            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
-            row.emplace_back(
-                std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c))));
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, c));
+            row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(raw, c))));
           }
         }
       }
@@ -125,8 +138,15 @@ class SqliteStore final : public Store {
     return result;
   }
 
+  struct FinalizeStatement {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  using StatementPtr = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
+  static constexpr size_t kMaxCachedStatements = 256;
+
   std::recursive_mutex mu_;
   sqlite3* db_;
+  std::unordered_map<std::string, StatementPtr> statements_;  // guarded by mu_
   bool in_transaction_ = false;
 };
 
