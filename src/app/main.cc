@@ -169,9 +169,11 @@ int CreateToken(const CommonFlags& flags, const std::string& role_name, const st
   if (!config.ok()) return Fail(config.status());
   const auto role = ParseRole(role_name);
   if (!role) return Fail(Status::InvalidArgument("invalid_role", "unknown role " + role_name));
-  auto platform = Platform::Open(*config);
-  if (!platform.ok()) return Fail(platform.status());
-  auto issued = (*platform)->tokens().Create(*role, scope, label);
+  if (Status s = Env::Default().CreateDirs(config->data_dir); !s.ok()) return Fail(s);
+  auto store = OpenStore(config->StoreSpec());
+  if (!store.ok()) return Fail(store.status());
+  TokenService tokens(**store, SystemClock::Instance());
+  auto issued = tokens.Create(*role, scope, label);
   if (!issued.ok()) return Fail(issued.status());
   std::cerr << "Created a " << role_name << " token" << (scope.empty() ? "" : " scoped to " + scope)
             << ". It is shown only this once:\n";
