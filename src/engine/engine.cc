@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <unordered_map>
 
@@ -107,7 +108,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
   for (auto& w : e.workers_) {
     w->needed_from = w->events_since_snapshot > 0 ? w->snapshot_seq + 1 : UINT64_MAX;
     Worker* raw = w.get();
-    w->thread = std::thread([&e, raw] { e.RunWorker(*raw); });
+    w->thread = std::thread([&e, raw] {
+      pthread_setname_np(pthread_self(),
+                         ("thunder-p" + std::to_string(raw->partition.index())).c_str());
+      e.RunWorker(*raw);
+    });
   }
   return engine;
 }

@@ -1,6 +1,7 @@
 // The only translation unit that includes Beast: it compiles slowly, so it stays here.
 #include "http/server.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -283,7 +284,10 @@ Status Server::Start() {
   s.bound_port = s.acceptor.local_endpoint().port();
   asio::co_spawn(s.ioc, s.AcceptLoop(), asio::detached);
   for (int i = 0; i < std::max(1, s.options.io_threads); ++i) {
-    s.threads.emplace_back([&s] { s.ioc.run(); });
+    s.threads.emplace_back([&s] {
+      pthread_setname_np(pthread_self(), "thunder-io");
+      s.ioc.run();
+    });
   }
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "log/wal.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 
@@ -107,7 +108,10 @@ Result<std::unique_ptr<Wal>> Wal::Open(Env& env, WalOptions options,
     wal->segment_ = recovered.last_segment;
     wal->file_size_ = recovered.segment_size;
   }
-  wal->thread_ = std::thread([w = wal.get()] { w->Run(); });
+  wal->thread_ = std::thread([w = wal.get()] {
+    pthread_setname_np(pthread_self(), "thunder-wal");
+    w->Run();
+  });
   return wal;
 }
 

@@ -92,8 +92,8 @@ class Wal {
   uint64_t next_seq_ = 1;                                      // guarded by mu_
   bool closing_ = false;                                       // guarded by mu_
   bool writer_waiting_ = false;  // guarded by mu_: the log thread sleeps on wake_
-  Status failed_;                                              // guarded by mu_
-  WalStats stats_;                                             // guarded by mu_
+  Status failed_;                // guarded by mu_
+  WalStats stats_;               // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> segments_;  // (segment, first_seq), guarded by mu_
 
   // Owned by the log thread.

@@ -1,5 +1,6 @@
 #include "projections/projector.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 namespace thunder::projections {
@@ -33,6 +34,7 @@ engine::EventSink Projector::Sink() {
 
 void Projector::Start(std::function<void(uint64_t)> caught_up) {
   thread_ = std::thread([this, caught_up = std::move(caught_up)] {
+    pthread_setname_np(pthread_self(), "thunder-proj");
     std::vector<std::pair<uint64_t, engine::Event>> batch;
     for (;;) {
       {
