@@ -170,10 +170,7 @@ void Engine::Submit(Command command, ReplyFn reply) {
     // No partition owns such an id: it was never issued here.
     const bool drop =
         std::holds_alternative<Reserve>(command) || std::holds_alternative<Restock>(command);
-    Reply r;
-    r.status = Status(ErrorKind::kNotFound, drop ? "drop_not_found" : "order_not_found",
-                      fmt::format("{} {} does not exist", drop ? "drop" : "order", id));
-    reply(std::move(r));
+    reply({drop ? DropNotFound(id) : OrderNotFound(id), {}, {}, false});
     return;
   }
   Post(partition, [this, command = std::move(command), reply = std::move(reply)](
@@ -301,38 +298,27 @@ void Engine::ExpireDue(Worker& w) {
   for (const uint64_t id : w.due) Execute(w, Expire{id}, nullptr);
 }
 
-void Engine::GetDrop(uint64_t drop_id, ReplyFn reply) {
-  const uint32_t p = PartitionOf(drop_id);
-  if (p >= workers_.size()) {
-    reply({Status(ErrorKind::kNotFound, "drop_not_found", "no such drop"), {}, {}, false});
-    return;
-  }
-  Post(p, [drop_id, reply = std::move(reply)](Worker& w) {
-    Reply r;
-    if (const Drop* d = w.partition.FindDrop(drop_id)) {
-      r.drop = *d;
-    } else {
-      r.status = Status(ErrorKind::kNotFound, "drop_not_found",
-                        fmt::format("drop {} does not exist", drop_id));
-    }
-    reply(std::move(r));
-  });
-}
+void Engine::GetDrop(uint64_t drop_id, ReplyFn reply) { Lookup(drop_id, true, std::move(reply)); }
 
 void Engine::GetOrder(uint64_t order_id, ReplyFn reply) {
-  const uint32_t p = PartitionOf(order_id);
+  Lookup(order_id, false, std::move(reply));
+}
+
+void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
+  auto missing = [drop, id] { return drop ? DropNotFound(id) : OrderNotFound(id); };
+  const uint32_t p = PartitionOf(id);
   if (p >= workers_.size()) {
-    reply({Status(ErrorKind::kNotFound, "order_not_found", "no such order"), {}, {}, false});
+    reply({missing(), {}, {}, false});
     return;
   }
-  Post(p, [order_id, reply = std::move(reply)](Worker& w) {
+  Post(p, [id, drop, missing, reply = std::move(reply)](Worker& w) {
     Reply r;
-    if (const Order* o = w.partition.FindOrder(order_id)) {
+    if (drop) {
+      if (const Drop* d = w.partition.FindDrop(id)) r.drop = *d;
+    } else if (const Order* o = w.partition.FindOrder(id)) {
       r.order = *o;
-    } else {
-      r.status = Status(ErrorKind::kNotFound, "order_not_found",
-                        fmt::format("order {} does not exist", order_id));
     }
+    if (!r.drop && !r.order) r.status = missing();
     reply(std::move(r));
   });
 }

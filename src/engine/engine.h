@@ -101,6 +101,7 @@ class Engine {
   void ExpireDue(Worker& w);
   void MaybeSnapshot(Worker& w);
   void WaitDurable(uint64_t seq, std::function<void(const Status&)> done);
+  void Lookup(uint64_t id, bool drop, ReplyFn reply);
   void OnLogged(uint64_t last_seq, const Status& status);
   void DropCoveredSegments();
   Status WriteSnapshot(const Partition& p, uint64_t last_seq);

@@ -11,17 +11,17 @@ Status Invalid(std::string code, std::string message, std::string field) {
   return Status::InvalidArgument(std::move(code), std::move(message), std::move(field));
 }
 
-Status NoDrop(uint64_t id) {
+}  // namespace
+
+Status DropNotFound(uint64_t id) {
   return Status(ErrorKind::kNotFound, "drop_not_found",
                 "drop " + std::to_string(id) + " does not exist");
 }
 
-Status NoOrder(uint64_t id) {
+Status OrderNotFound(uint64_t id) {
   return Status(ErrorKind::kNotFound, "order_not_found",
                 "order " + std::to_string(id) + " does not exist");
 }
-
-}  // namespace
 
 const char* OrderStateName(OrderState s) {
   switch (s) {
@@ -143,7 +143,7 @@ Status Partition::ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Ev
 
 Status Partition::ApplyReserve(const Reserve& c, Timestamp now, std::vector<Event>& events) {
   auto it = drops_.find(c.drop_id);
-  if (it == drops_.end()) return NoDrop(c.drop_id);
+  if (it == drops_.end()) return DropNotFound(c.drop_id);
   last_drop_ = c.drop_id;
   DropState& d = it->second;
   if (c.buyer.empty() || c.buyer.size() > kMaxBuyerChars) {
@@ -211,7 +211,7 @@ Status Partition::ApplyReserve(const Reserve& c, Timestamp now, std::vector<Even
 Status Partition::ApplyOrderChange(uint64_t order_id, EventType type, Timestamp now,
                                    std::vector<Event>& events) {
   auto it = orders_.find(order_id);
-  if (it == orders_.end()) return NoOrder(order_id);
+  if (it == orders_.end()) return OrderNotFound(order_id);
   const Order& o = it->second;
   last_order_ = order_id;
   auto emit = [&](EventType t) {
@@ -264,7 +264,7 @@ Status Partition::ApplyOrderChange(uint64_t order_id, EventType type, Timestamp 
 
 Status Partition::ApplyRestock(const Restock& c, Timestamp now, std::vector<Event>& events) {
   auto it = drops_.find(c.drop_id);
-  if (it == drops_.end()) return NoDrop(c.drop_id);
+  if (it == drops_.end()) return DropNotFound(c.drop_id);
   last_drop_ = c.drop_id;
   if (c.quantity < 1 || it->second.drop.total + c.quantity > kMaxStock) {
     return Invalid("out_of_range",

@@ -92,6 +92,10 @@ class Partition {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
 };
 
+// The refusals for ids that name nothing.
+Status DropNotFound(uint64_t id);
+Status OrderNotFound(uint64_t id);
+
 // The key under which (buyer, idempotency key) is remembered.
 std::string IdempotencySlot(std::string_view buyer, std::string_view key);
 

@@ -247,41 +247,28 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
               [e](const http::RouteContext& ctx, http::Responder respond) {
                 Reserve(*e, ctx, std::move(respond));
               }});
-  router.Add({"POST",
-              "/v1/orders/{id}/pay",
-              true,
-              {"Pay a reserved order before its pay_by time (a repeat is harmless)",
-               "orders",
-               200,
-               "",
-               order_schema,
-               {}},
-              nullptr,
-              [e](const http::RouteContext& ctx, http::Responder respond) {
-                ChangeOrder<engine::Pay>(*e, ctx, std::move(respond));
-              }});
-  router.Add({"POST",
-              "/v1/orders/{id}/cancel",
-              true,
-              {"Cancel a reserved order; its units return to the drop",
-               "orders",
-               200,
-               "",
-               order_schema,
-               {}},
-              nullptr,
-              [e](const http::RouteContext& ctx, http::Responder respond) {
-                ChangeOrder<engine::Cancel>(*e, ctx, std::move(respond));
-              }});
-  router.Add(
-      {"POST",
-       "/v1/orders/{id}/refund",
-       true,
-       {"Refund a paid order; its units return to the drop", "orders", 200, "", order_schema, {}},
-       nullptr,
-       [e](const http::RouteContext& ctx, http::Responder respond) {
-         ChangeOrder<engine::Refund>(*e, ctx, std::move(respond));
-       }});
+  struct OrderChange {
+    const char* verb;
+    const char* summary;
+    void (*run)(engine::Engine&, const http::RouteContext&, http::Responder);
+  };
+  for (const OrderChange& c : {
+           OrderChange{"pay", "Pay a reserved order before its pay_by time (a repeat is harmless)",
+                       &ChangeOrder<engine::Pay>},
+           OrderChange{"cancel", "Cancel a reserved order; its units return to the drop",
+                       &ChangeOrder<engine::Cancel>},
+           OrderChange{"refund", "Refund a paid order; its units return to the drop",
+                       &ChangeOrder<engine::Refund>},
+       }) {
+    router.Add({"POST",
+                std::string("/v1/orders/{id}/") + c.verb,
+                true,
+                {c.summary, "orders", 200, "", order_schema, {}},
+                nullptr,
+                [e, run = c.run](const http::RouteContext& ctx, http::Responder respond) {
+                  run(*e, ctx, std::move(respond));
+                }});
+  }
   router.Add({"GET",
               "/v1/orders/{id}",
               true,
