@@ -28,6 +28,8 @@ struct Engine::Worker {
   uint64_t last_seq = 0;                             // last record this partition logged
   uint64_t snapshot_seq = 0;                         // what the newest snapshot covers
   uint64_t events_since_snapshot = 0;
+  bool snapshot_in_flight = false;
+  std::thread snapshot_writer;
   std::vector<Event> scratch;
   std::vector<uint64_t> due;
 
@@ -107,6 +109,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                              *info));
   for (auto& w : e.workers_) {
     w->needed_from = w->events_since_snapshot > 0 ? w->snapshot_seq + 1 : UINT64_MAX;
+  }
+  e.DropCoveredSegments();  // what the snapshots cover from before the restart
+  for (auto& w : e.workers_) {
     Worker* raw = w.get();
     w->thread = std::thread([&e, raw] {
       pthread_setname_np(pthread_self(),
@@ -127,6 +132,9 @@ Engine::~Engine() {
   }
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
+  }
+  for (auto& w : workers_) {
+    if (w->snapshot_writer.joinable()) w->snapshot_writer.join();
   }
   wal_.reset();  // writes and completes what is pending
 }
@@ -360,17 +368,27 @@ void Engine::SnapshotAll(std::function<void(std::vector<Event>)> reply) {
 }
 
 void Engine::MaybeSnapshot(Worker& w) {
-  if (w.events_since_snapshot < options_.snapshot_every) return;
+  if (w.events_since_snapshot < options_.snapshot_every || w.snapshot_in_flight) return;
   if (!wal_->health().ok()) return;  // what the log holds is unknown: keep the old snapshot
-  if (Status s = WriteSnapshot(w.partition, w.last_seq); !s.ok()) {
-    w.events_since_snapshot = 0;  // try again after as many events, not on every command
-    return;
-  }
-  w.snapshot_seq = w.last_seq;
+  if (w.snapshot_writer.joinable()) w.snapshot_writer.join();  // the previous one, finished
+  // The state is copied into bytes here, on the partition's thread; writing and syncing
+  // the file happen beside it, so commands do not wait for the disk.
+  std::string bytes = EncodeSnapshot(w.partition, w.last_seq);
+  const uint64_t seq = w.last_seq;
+  const uint32_t index = w.partition.index();
   w.events_since_snapshot = 0;
-  w.needed_from = UINT64_MAX;
-  ++w.snapshots;
-  DropCoveredSegments();
+  w.snapshot_in_flight = true;
+  w.snapshot_writer = std::thread([this, bytes = std::move(bytes), seq, index] {
+    const Status s = WriteFileAtomically(env_, SnapshotPath(index), bytes);
+    Post(index, [this, s, seq](Worker& owner) {
+      owner.snapshot_in_flight = false;
+      if (!s.ok()) return;  // tried again after as many events
+      owner.snapshot_seq = seq;
+      owner.needed_from = owner.events_since_snapshot > 0 ? seq + 1 : UINT64_MAX;
+      ++owner.snapshots;
+      DropCoveredSegments();
+    });
+  });
 }
 
 void Engine::DropCoveredSegments() {
@@ -382,7 +400,7 @@ void Engine::DropCoveredSegments() {
   (void)wal_->DropSegmentsThrough(keep_from - 1);
 }
 
-Status Engine::WriteSnapshot(const Partition& p, uint64_t last_seq) {
+std::string Engine::EncodeSnapshot(const Partition& p, uint64_t last_seq) const {
   std::string out =
       log::EncodeHeader({log::kFormatVersion, options_.partitions, p.index(), last_seq});
   std::string body;
@@ -393,7 +411,7 @@ Status Engine::WriteSnapshot(const Partition& p, uint64_t last_seq) {
     log::AppendRecord(out, ++n, body);
   }
   log::PadToBlock(out, 0);
-  return WriteFileAtomically(env_, SnapshotPath(p.index()), out);
+  return out;
 }
 
 Status Engine::LoadSnapshot(Partition& p, uint64_t& last_seq) {

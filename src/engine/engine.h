@@ -104,7 +104,7 @@ class Engine {
   void Lookup(uint64_t id, bool drop, ReplyFn reply);
   void OnLogged(uint64_t last_seq, const Status& status);
   void DropCoveredSegments();
-  Status WriteSnapshot(const Partition& p, uint64_t last_seq);
+  std::string EncodeSnapshot(const Partition& p, uint64_t last_seq) const;
   Status LoadSnapshot(Partition& p, uint64_t& last_seq);
   std::string SnapshotPath(uint32_t partition) const;
 

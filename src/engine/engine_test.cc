@@ -173,7 +173,8 @@ TEST_F(EngineTest, SnapshotsBoundRecoveryAndOldSegmentsGo) {
   for (const auto& f : std::filesystem::directory_iterator(dir_)) {
     segments += log::ParseSegmentFileName(f.path().filename().string()) > 0;
   }
-  EXPECT_LT(segments, 5u);
+  // About a hundred segments were written; those the snapshots cover are gone.
+  EXPECT_LT(segments, 20u);
 }
 
 TEST_F(EngineTest, PowerCutKeepsEveryAcknowledgedOrder) {
