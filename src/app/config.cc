@@ -6,6 +6,8 @@
 #include <charconv>
 #include <thread>
 
+#include "log/wal.h"
+
 namespace thunder::app {
 namespace {
 
@@ -33,8 +35,9 @@ Status ReadString(const toml::node& node, const std::string& key, std::string& o
 
 }  // namespace
 
-uint32_t Config::EffectivePartitions() const {
+uint32_t Config::EffectivePartitions(Env& env) const {
   if (partitions > 0) return partitions;
+  if (auto existing = log::PartitionsOfExistingLog(env, EngineDir())) return *existing;
   return std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
 }
 

@@ -25,7 +25,10 @@ struct Config {
   uint32_t partitions = 0;
   uint64_t snapshot_every = 100'000;  // engine events per partition between snapshots
 
-  uint32_t EffectivePartitions() const;
+  // The engine's partition count: the configured one, else the one the data directory's
+  // log was written with, else one per core.
+  uint32_t EffectivePartitions(Env& env = Env::Default()) const;
+  std::string EngineDir() const { return data_dir + "/engine"; }
 
   // The store spec with the default filled in.
   std::string StoreSpec() const;

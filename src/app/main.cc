@@ -42,7 +42,7 @@ struct CommonFlags {
     }
     cmd->add_option(
            "--partitions", partitions,
-           "Flash-sale engine partitions (default: one per core; fixed per data directory)")
+           "Flash-sale engine partitions (default: what the data directory has, else one per core)")
         ->check(CLI::Range(1, 256));
   }
 
@@ -188,7 +188,7 @@ int RebuildProjections(const CommonFlags& flags) {
   auto store = OpenStore(config->StoreSpec());
   if (!store.ok()) return Fail(store.status());
   engine::EngineOptions options;
-  options.dir = config->data_dir + "/engine";
+  options.dir = config->EngineDir();
   options.partitions = config->EffectivePartitions();
   auto engine = engine::Engine::Open(Env::Default(), SystemClock::Instance(), options);
   if (!engine.ok()) return Fail(engine.status());

@@ -15,8 +15,8 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   p->tokens_ = std::make_unique<TokenService>(*p->store_, clock);
   p->catalog_ = std::make_unique<catalog::CatalogService>(*p->store_, clock);
   engine::EngineOptions engine_options;
-  engine_options.dir = config.data_dir + "/engine";
-  engine_options.partitions = config.EffectivePartitions();
+  engine_options.dir = config.EngineDir();
+  engine_options.partitions = config.EffectivePartitions(env);
   engine_options.snapshot_every = config.snapshot_every;
   p->projector_ = std::make_unique<projections::Projector>(*p->store_);
   ASSIGN_OR_RETURN(engine_options.sink_from_seq, p->projector_->StoredSeq());

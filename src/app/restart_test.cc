@@ -50,6 +50,16 @@ TEST_F(RestartTest, DataAndTokensSurviveARestart) {
   EXPECT_EQ(retry.body, product.body);
 }
 
+TEST_F(RestartTest, KeepsThePartitionCountOfTheDataDirectory) {
+  // The fixture started with the default count; a later start that asks for none keeps it.
+  const uint32_t before = platform_->engine().partitions();
+  Config config;
+  config.data_dir = dir_.string();
+  EXPECT_EQ(config.EffectivePartitions(), before);
+  config.partitions = before + 1;
+  EXPECT_EQ(config.EffectivePartitions(), before + 1);
+}
+
 TEST_F(RestartTest, FirstAdminTokenIsPrintedOnlyOnce) {
   // The fixture made an admin token already, so there is nothing to print.
   auto none = platform_->tokens().EnsureFirstAdminToken();

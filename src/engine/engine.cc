@@ -344,10 +344,7 @@ void Engine::BuyerOrders(std::string buyer, std::function<void(std::vector<Order
   for (uint32_t p = 0; p < workers_.size(); ++p) {
     Post(p, [g, buyer](Worker& w) {
       std::vector<Order> mine;
-      w.partition.ForEach([](const Drop&) {},
-                          [&](const Order& o) {
-                            if (o.buyer == buyer) mine.push_back(o);
-                          });
+      for (const Order* o : w.partition.OrdersOf(buyer)) mine.push_back(*o);
       std::unique_lock lock(g->mu);
       g->orders.insert(g->orders.end(), mine.begin(), mine.end());
       if (--g->left == 0) {

@@ -57,6 +57,17 @@ const Order* Partition::FindOrder(uint64_t id) const {
   return it == orders_.end() ? nullptr : &it->second;
 }
 
+std::vector<const Order*> Partition::OrdersOf(const std::string& buyer) const {
+  std::vector<const Order*> out;
+  for (const auto& [id, d] : drops_) {
+    auto b = d.buyers.find(buyer);
+    if (b == d.buyers.end()) continue;
+    if (b->second.first_order != 0) out.push_back(&orders_.at(b->second.first_order));
+    for (const auto& [key, order] : b->second.more) out.push_back(&orders_.at(order));
+  }
+  return out;
+}
+
 std::string_view Partition::DropKeyOf(uint64_t drop_id) const {
   auto it = drop_key_of_.find(drop_id);
   return it == drop_key_of_.end() ? std::string_view{} : std::string_view(it->second);

@@ -52,6 +52,8 @@ class Partition {
     for (const auto& [id, d] : drops_) on_drop(d.drop);
     for (const auto& [id, o] : orders_) on_order(o);
   }
+  // Every order `buyer` has placed here: a lookup per drop, not a scan of all orders.
+  std::vector<const Order*> OrdersOf(const std::string& buyer) const;
   // The idempotency key an order was created with ("" when it had none).
   std::string_view KeyOf(uint64_t order_id) const;
   std::string_view DropKeyOf(uint64_t drop_id) const;

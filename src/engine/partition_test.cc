@@ -87,6 +87,19 @@ TEST_F(PartitionTest, PayAfterPayByExpiresAndNeverOversells) {
   EXPECT_EQ(p_.FindDrop(drop)->reserved, 1);
 }
 
+TEST_F(PartitionTest, FindsABuyersOrdersAcrossDrops) {
+  const uint64_t a = MakeDrop(5, 5);
+  const uint64_t b = MakeDrop(5, 5);
+  ASSERT_TRUE(Do(Reserve{a, "b1", 1, "k1"}, kT0).ok());
+  ASSERT_TRUE(Do(Reserve{a, "b1", 1, "k2"}, kT0).ok());
+  ASSERT_TRUE(Do(Reserve{b, "b1", 1, "k1"}, kT0).ok());
+  ASSERT_TRUE(Do(Reserve{b, "b2", 1, "k1"}, kT0).ok());
+  ASSERT_TRUE(Do(Cancel{p_.last_order()}, kT0).ok());
+  EXPECT_EQ(p_.OrdersOf("b1").size(), 3u);
+  EXPECT_EQ(p_.OrdersOf("b2").size(), 1u);  // cancelled orders are still the buyer's
+  EXPECT_TRUE(p_.OrdersOf("nobody").empty());
+}
+
 TEST_F(PartitionTest, TimerExpiresDueOrders) {
   const uint64_t drop = MakeDrop(5, 5);
   ASSERT_TRUE(Do(Reserve{drop, "b1", 2, "k1"}, kT0).ok());

@@ -95,6 +95,22 @@ Result<RecoveryInfo> RecoverWal(
   return info;
 }
 
+std::optional<uint32_t> PartitionsOfExistingLog(Env& env, const std::string& dir) {
+  auto names = env.ListDir(dir);
+  if (!names.ok()) return std::nullopt;
+  uint64_t first = 0;
+  for (const auto& n : *names) {
+    const uint64_t s = ParseSegmentFileName(n);
+    if (s > 0 && (first == 0 || s < first)) first = s;
+  }
+  if (first == 0) return std::nullopt;
+  auto bytes = env.ReadFile(PathOf(dir, first));
+  if (!bytes.ok()) return std::nullopt;
+  auto header = DecodeHeader(std::string_view(*bytes).substr(0, kBlockSize));
+  if (!header.ok()) return std::nullopt;
+  return header->partitions;
+}
+
 Result<std::unique_ptr<Wal>> Wal::Open(Env& env, WalOptions options,
                                        const RecoveryInfo& recovered) {
   std::unique_ptr<Wal> wal(new Wal(env, std::move(options)));

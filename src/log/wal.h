@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -55,6 +56,10 @@ struct RecoveryInfo {
 // `partitions`, or a gap in the segments is refused with a message that says where.
 Result<RecoveryInfo> RecoverWal(Env& env, const std::string& dir, uint32_t partitions,
                                 const std::function<Status(uint64_t, std::string_view)>& on_record);
+
+// The partition count the log in `dir` was written with, or nothing when there is no
+// readable segment yet.
+std::optional<uint32_t> PartitionsOfExistingLog(Env& env, const std::string& dir);
 
 class Wal {
  public:

@@ -218,7 +218,9 @@ TEST_F(WalTest, SegmentsRotateAndOldOnesCanBeDropped) {
 }
 
 TEST_F(WalTest, PartitionCountMustMatch) {
+  EXPECT_FALSE(PartitionsOfExistingLog(Env::Default(), dir_).has_value());
   { auto wal = OpenWal(Env::Default()); }
+  EXPECT_EQ(PartitionsOfExistingLog(Env::Default(), dir_), 2u);
   auto bodies = Recover(Env::Default(), 3);
   ASSERT_FALSE(bodies.ok());
   EXPECT_EQ(bodies.status().code(), "partitions_changed");
