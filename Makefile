@@ -37,7 +37,7 @@ fuzz: deps
 
 # Benchmarks against Redis, PostgreSQL and nginx started on 127.0.0.1 (see bench/run.sh).
 bench: build
-	@scripts/install-bench-deps.sh
+	@scripts/install-deps.sh --bench
 	@bench/run.sh
 
 clean:

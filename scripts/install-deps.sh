@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package Spring Thunder needs to build, test and run.
+# Installs every Debian package Spring Thunder needs to build, test and run; with --bench,
+# also the peers `make bench` measures against (Redis, PostgreSQL, nginx, wrk).
 # Idempotent: when nothing is missing it prints nothing and exits 0.
 set -euo pipefail
 
@@ -12,6 +13,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   curl clang libclang-rt-14-dev
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(redis-server redis-tools postgresql nginx wrk)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

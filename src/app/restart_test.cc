@@ -19,13 +19,12 @@ TEST_F(RestartTest, DataAndTokensSurviveARestart) {
                                                          {"city", "Wenzhou"},
                                                          {"daily_capacity", {{"shoes", 30000}}}});
   const std::string factory_token = TokenFor(Role::kFactory, factory);
-  auto product = client_->Post("/v1/products",
-                               json({{"name", "Derby shoes"},
-                                     {"factory_id", factory},
-                                     {"category", "shoes"},
-                                     {"idempotency_key", "derby"}})
-                                   .dump(),
-                               factory_token);
+  const std::string create_product = json({{"name", "Derby shoes"},
+                                           {"factory_id", factory},
+                                           {"category", "shoes"},
+                                           {"idempotency_key", "derby"}})
+                                         .dump();
+  auto product = client_->Post("/v1/products", create_product, factory_token);
   ASSERT_EQ(product.status, 201);
   auto patched =
       client_->Patch("/v1/factories/" + factory, R"({"contact":"Mr Deng"})", factory_token);
@@ -39,13 +38,7 @@ TEST_F(RestartTest, DataAndTokensSurviveARestart) {
   EXPECT_EQ(f["contact"], "Mr Deng");
   EXPECT_EQ(f["daily_capacity"]["shoes"], 30000);
   // The idempotency record survived too: the retry after a restart is a replay.
-  auto retry = client_->Post("/v1/products",
-                             json({{"name", "Derby shoes"},
-                                   {"factory_id", factory},
-                                   {"category", "shoes"},
-                                   {"idempotency_key", "derby"}})
-                                 .dump(),
-                             factory_token);
+  auto retry = client_->Post("/v1/products", create_product, factory_token);
   EXPECT_EQ(retry.status, 200);
   EXPECT_EQ(retry.body, product.body);
 }

@@ -14,6 +14,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The order a Pay, Cancel, Refund or Expire is about (0 for other commands).
+uint64_t OrderIdOf(const Command& cmd) {
+  return std::visit(
+      [](const auto& c) -> uint64_t {
+        if constexpr (requires { c.order_id; }) {
+          return c.order_id;
+        } else {
+          return 0;
+        }
+      },
+      cmd);
+}
+
 // The reference: lists and linear scans, written from the rules, not from the engine.
 struct ModelOrder {
   uint64_t id;
@@ -68,13 +81,7 @@ struct Model {
       }
       return "ok";
     }
-    uint64_t id = 0;
-    std::visit(
-        [&](const auto& c) {
-          if constexpr (requires { c.order_id; }) id = c.order_id;
-        },
-        cmd);
-    ModelOrder* o = Find(id);
+    ModelOrder* o = Find(OrderIdOf(cmd));
     if (o == nullptr) return "order_not_found";
     if (o->state == OrderState::kReserved && now >= o->pay_by) {
       return std::holds_alternative<Expire>(cmd) ? "ok" : "order_expired";
@@ -103,13 +110,7 @@ struct Model {
       }
       return;
     }
-    uint64_t id = 0;
-    std::visit(
-        [&](const auto& c) {
-          if constexpr (requires { c.order_id; }) id = c.order_id;
-        },
-        cmd);
-    ModelOrder* o = Find(id);
+    ModelOrder* o = Find(OrderIdOf(cmd));
     if (o == nullptr) return;
     if (o->state == OrderState::kReserved && now >= o->pay_by) {
       o->state = OrderState::kExpired;
