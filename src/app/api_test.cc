@@ -347,6 +347,10 @@ TEST_F(ApiTest, MetricsSeeApiTraffic) {
   client_->Get("/v1/belts", admin_);
   auto m = client_->Get("/metrics");
   EXPECT_NE(m.body.find(R"(method="GET",route="/v1/belts",status="200")"), std::string::npos);
+  // The fixture made one drop: one command, one record, at least one group commit.
+  EXPECT_NE(m.body.find("thunder_engine_commands_total 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("thunder_wal_records_total 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("thunder_engine_healthy 1\n"), std::string::npos);
 }
 
 }  // namespace

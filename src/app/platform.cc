@@ -29,6 +29,26 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   p->router_ = std::make_unique<http::Router>(
       [tokens](std::string_view header) { return tokens->Authenticate(header); });
   http::AddSystemRoutes(*p->router_, *p->metrics_, kVersion);
+  // The engine's own counters, read at scrape time.
+  engine::Engine* e = p->engine_.get();
+  auto stat = [e](auto field) {
+    return [e, field] { return static_cast<double>(field(e->stats())); };
+  };
+  p->metrics_->AddCounter("thunder_engine_commands_total", "Commands the engine partitions ran",
+                          stat([](const engine::EngineStats& s) { return s.commands; }));
+  p->metrics_->AddCounter("thunder_engine_rejections_total",
+                          "Commands refused (sold out, over the limit, bad state...)",
+                          stat([](const engine::EngineStats& s) { return s.rejections; }));
+  p->metrics_->AddCounter("thunder_engine_snapshots_total", "Partition snapshots written",
+                          stat([](const engine::EngineStats& s) { return s.snapshots; }));
+  p->metrics_->AddCounter("thunder_wal_records_total", "Events appended to the write-ahead log",
+                          stat([](const engine::EngineStats& s) { return s.wal.records; }));
+  p->metrics_->AddCounter("thunder_wal_syncs_total",
+                          "Group commits: batches written and fdatasync'ed",
+                          stat([](const engine::EngineStats& s) { return s.wal.batches; }));
+  p->metrics_->AddGauge("thunder_engine_healthy",
+                        "1 while the log accepts writes, 0 after a failure",
+                        [e] { return e->health().ok() ? 1.0 : 0.0; });
   catalog::AddCatalogRoutes(*p->router_, *p->catalog_);
   live::AddDropRoutes(*p->router_, *p->engine_, *p->store_);
 

@@ -12,6 +12,13 @@
 namespace thunder::http {
 
 struct Metrics::Impl {
+  struct Source {
+    std::string name;
+    std::string help;
+    bool counter;
+    std::function<double()> read;
+  };
+  std::vector<Source> sources;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Family<prometheus::Counter>& requests =
       prometheus::BuildCounter()
@@ -48,9 +55,28 @@ void Metrics::ObserveRequest(std::string_view route, std::string_view method, in
 void Metrics::ConnectionOpened() { impl_->connections.Increment(); }
 void Metrics::ConnectionClosed() { impl_->connections.Decrement(); }
 
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  impl_->sources.push_back({std::move(name), std::move(help), true, std::move(read)});
+}
+
+void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
+  impl_->sources.push_back({std::move(name), std::move(help), false, std::move(read)});
+}
+
 std::string Metrics::Render() const {
+  std::vector<prometheus::MetricFamily> families = impl_->registry->Collect();
+  for (const auto& s : impl_->sources) {
+    prometheus::MetricFamily f;
+    f.name = s.name;
+    f.help = s.help;
+    f.type = s.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+    prometheus::ClientMetric m;
+    (s.counter ? m.counter.value : m.gauge.value) = s.read();
+    f.metric.push_back(std::move(m));
+    families.push_back(std::move(f));
+  }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

@@ -2,6 +2,7 @@
 // route, method and status. Safe to call from every I/O thread at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@ class Metrics {
   void ObserveRequest(std::string_view route, std::string_view method, int status, double seconds);
   void ConnectionOpened();
   void ConnectionClosed();
+
+  // A value read when /metrics is scraped, from another part of the platform (the engine's
+  // counters, say). `read` must be thread-safe and outlive the Metrics. Call at start-up.
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
 
   // The exposition text for GET /metrics.
   std::string Render() const;
