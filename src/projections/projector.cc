@@ -1,6 +1,8 @@
 #include "projections/projector.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 namespace thunder::projections {
@@ -35,6 +37,9 @@ engine::EventSink Projector::Sink() {
 void Projector::Start(std::function<void(uint64_t)> caught_up) {
   thread_ = std::thread([this, caught_up = std::move(caught_up)] {
     pthread_setname_np(pthread_self(), "thunder-proj");
+    // Projections may lag; purchases may not. When the cores are busy, this thread yields
+    // to the ones that answer clients, and catches up when the rush is over.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
     std::vector<std::pair<uint64_t, engine::Event>> batch;
     for (;;) {
       {
