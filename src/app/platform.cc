@@ -66,14 +66,17 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
 }
 
 Platform::~Platform() {
-  // The server first, so no request is in flight; then the engine, whose last replies are
-  // posted to an I/O context that no longer runs them.
+  // The server first, so no request is in flight. Then the projector, while the engine it
+  // reports progress to still exists; events the engine hands over after that stay in the
+  // log and are projected at the next start. Then the engine, whose last replies go to an
+  // I/O context that no longer runs them.
   if (server_) {
     server_->RequestShutdown();
     server_->Wait();
   }
+  if (projector_) projector_->Stop();
   engine_.reset();
-  projector_.reset();  // stores what the engine handed over last
+  projector_.reset();
 }
 
 Status Platform::Start() { return server_->Start(); }

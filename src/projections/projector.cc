@@ -1,9 +1,9 @@
 #include "projections/projector.h"
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <spdlog/spdlog.h>
 
 namespace thunder::projections {
 namespace {

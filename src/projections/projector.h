@@ -32,7 +32,9 @@ class Projector {
   engine::EventSink Sink();
   // Starts the thread; `caught_up(seq)` runs after each stored batch.
   void Start(std::function<void(uint64_t)> caught_up);
-  // Stores what is queued, then stops the thread.
+  // Stores what is queued, then stops the thread; `caught_up` is not called after this
+  // returns. Events that arrive later are kept in the log, not here: the next start
+  // projects them.
   void Stop();
   // Writes one batch in one transaction; events at or below the stored seq are skipped.
   Status Apply(std::span<const std::pair<uint64_t, engine::Event>> batch);

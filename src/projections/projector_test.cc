@@ -37,6 +37,7 @@ class ProjectorTest : public ::testing::Test {
     clock_.Set(kStart);
   }
   void TearDown() override {
+    if (projector_) projector_->Stop();  // its callback reaches into the engine
     engine_.reset();
     projector_.reset();
     store_.reset();
@@ -45,6 +46,7 @@ class ProjectorTest : public ::testing::Test {
 
   // Opens the engine with a projector attached, as the platform does.
   void Open(bool start_projector = true, uint64_t snapshot_every = 100'000) {
+    if (projector_) projector_->Stop();
     engine_.reset();
     projector_ = std::make_unique<Projector>(*store_);
     engine::EngineOptions o;
@@ -119,6 +121,7 @@ TEST_F(ProjectorTest, CatchesUpAfterARestartEvenPastASnapshot) {
   // still be in the log, and recovery must hand them over.
   Open(/*start_projector=*/false, /*snapshot_every=*/2);
   Sell();
+  projector_->Stop();
   engine_.reset();
   projector_.reset();
   EXPECT_EQ(Rows("SELECT COUNT(*) FROM orders"), "0|\n");
