@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/test_dir.h"
 #include "http/test_client.h"
 
 namespace thunder {
@@ -87,12 +88,9 @@ struct Acked {
 TEST(CrashTest, KillNineNeverLosesAnAcknowledgedOrder) {
   const int rounds =
       std::getenv("THUNDER_CRASH_ROUNDS") ? std::atoi(std::getenv("THUNDER_CRASH_ROUNDS")) : 20;
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("thunder_crash_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string data = (dir / "data").string();
-  const std::string log = (dir / "server.log").string();
+  const TestDir dir("crash");  // removed however the test ends
+  const std::string data = dir.path() + "/data";
+  const std::string log = dir.path() + "/server.log";
   auto args = [&](const char* cmd) {
     return std::vector<std::string>{THUNDER_BINARY, cmd,           "--data-dir",   data,
                                     "--listen",     "127.0.0.1:0", "--partitions", "2"};
@@ -207,7 +205,6 @@ TEST(CrashTest, KillNineNeverLosesAnAcknowledgedOrder) {
   std::cout << "crash test: " << total_kills << " kills, " << total_acks << " acknowledged orders, "
             << drops.size() << " drops\n";
   EXPECT_GT(total_acks, 0);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/platform.h"
+#include "core/test_dir.h"
 #include "http/test_client.h"
 
 namespace thunder::app {
@@ -16,10 +17,6 @@ namespace thunder::app {
 class PlatformFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("thunder_api_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
     StartPlatform();
     auto admin = platform_->tokens().Create(Role::kAdmin, "", "test");
     ASSERT_TRUE(admin.ok());
@@ -28,7 +25,6 @@ class PlatformFixture : public ::testing::Test {
   void TearDown() override {
     client_.reset();
     platform_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void StartPlatform() {
@@ -62,7 +58,8 @@ class PlatformFixture : public ::testing::Test {
     return r.status == 201 ? nlohmann::json::parse(r.body)["id"].get<std::string>() : "";
   }
 
-  std::filesystem::path dir_;
+  TestDir tmp_{"api"};
+  const std::filesystem::path dir_ = tmp_.path();
   std::unique_ptr<Platform> platform_;
   std::unique_ptr<http::TestClient> client_;
   std::string admin_;

@@ -7,17 +7,13 @@
 #include <filesystem>
 
 #include "catalog/catalog_service.h"
+#include "core/test_dir.h"
 
 namespace thunder::catalog {
 
 class CatalogFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("thunder_catalog_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     auto s = OpenStore((dir_ / "thunder.db").string());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
@@ -26,7 +22,6 @@ class CatalogFixture : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Creates as admin and returns the new id; fails the test on error.
@@ -37,7 +32,8 @@ class CatalogFixture : public ::testing::Test {
   }
 
   const Principal kAdmin{1, Role::kAdmin, ""};
-  std::filesystem::path dir_;
+  TestDir tmp_{"catalog"};
+  const std::filesystem::path dir_ = tmp_.path();
   ManualClock clock_{Timestamp{std::chrono::seconds(1'700'000'000)}};
   std::unique_ptr<Store> store_;
   std::unique_ptr<CatalogService> service_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <unordered_map>
 
@@ -394,7 +395,10 @@ void Engine::DropCoveredSegments() {
   // does, every segment but the current one can go.
   for (auto& w : workers_) keep_from = std::min<uint64_t>(keep_from, w->needed_from);
   if (keep_from <= 1) return;
-  (void)wal_->DropSegmentsThrough(keep_from - 1);
+  // Failing to delete only costs disk space; say so and try again after the next snapshot.
+  if (Status s = wal_->DropSegmentsThrough(keep_from - 1); !s.ok()) {
+    spdlog::warn("could not delete old log segments: {}", s.ToString());
+  }
 }
 
 std::string Engine::EncodeSnapshot(const Partition& p, uint64_t last_seq) const {

@@ -9,6 +9,7 @@
 #include <future>
 
 #include "core/fault_injection_env.h"
+#include "core/test_dir.h"
 #include "log/format.h"
 
 namespace thunder::engine {
@@ -20,18 +21,8 @@ const Timestamp kStart{1'800'000'000s};
 
 class EngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("thunder_engine_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-    clock_.Set(kStart);
-  }
-  void TearDown() override {
-    engine_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { clock_.Set(kStart); }
+  void TearDown() override { engine_.reset(); }
 
   Status Open(Env& env, uint64_t snapshot_every = 100'000, uint64_t segment_bytes = 64 << 20) {
     engine_.reset();
@@ -73,7 +64,8 @@ class EngineTest : public ::testing::Test {
     EXPECT_GE(d.remaining, 0);
   }
 
-  std::string dir_;
+  TestDir tmp_{"engine"};
+  const std::string dir_ = tmp_.path();
   ManualClock clock_;
   std::unique_ptr<Engine> engine_;
 };

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "core/fault_injection_env.h"
+#include "core/test_dir.h"
 #include "log/crc32c.h"
 
 namespace thunder::log {
@@ -22,15 +23,6 @@ TEST(Crc32cTest, KnownValues) {
 
 class WalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("thunder_wal_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Recovers and returns the bodies found, or the error.
   Result<std::vector<std::string>> Recover(Env& env, uint32_t partitions = 2) {
     std::vector<std::string> bodies;
@@ -60,7 +52,8 @@ class WalTest : public ::testing::Test {
 
   std::string SegmentPath(uint64_t n) const { return dir_ + "/" + SegmentFileName(n); }
 
-  std::string dir_;
+  TestDir tmp_{"wal"};
+  const std::string dir_ = tmp_.path();
   RecoveryInfo last_;
 };
 

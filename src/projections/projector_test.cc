@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <future>
 
+#include "core/test_dir.h"
+
 namespace thunder::projections {
 namespace {
 
@@ -16,12 +18,6 @@ const Timestamp kStart{1'800'000'000s};  // 2027-01-15T08:00:00Z
 class ProjectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("thunder_projector_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store_ = std::move(*OpenStore(dir_ + "/thunder.db"));
     // A SKU of factory 1 in belt 1, for the GMV roll-up.
     for (const char* sql : {"INSERT INTO belts VALUES (1, 'Zhuji Datang socks', 'Zhejiang', "
@@ -41,7 +37,6 @@ class ProjectorTest : public ::testing::Test {
     engine_.reset();
     projector_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Opens the engine with a projector attached, as the platform does.
@@ -97,7 +92,8 @@ class ProjectorTest : public ::testing::Test {
     ASSERT_TRUE(Call(engine::Refund{ids[1]}).status.ok());
   }
 
-  std::string dir_;
+  TestDir tmp_{"projector"};
+  const std::string dir_ = tmp_.path();
   ManualClock clock_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Projector> projector_;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "core/test_dir.h"
 #include "store/migrations.h"
 
 namespace thunder {
@@ -11,16 +12,8 @@ namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("thunder_store_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string DbPath() const { return (dir_ / "thunder.db").string(); }
-  std::filesystem::path dir_;
+  std::string DbPath() const { return tmp_.path() + "/thunder.db"; }
+  TestDir tmp_{"store"};
 };
 
 TEST_F(StoreTest, MigratesOnceToNewestVersion) {
