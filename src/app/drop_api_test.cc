@@ -191,6 +191,25 @@ TEST_F(DropApiTest, BadInputIs4xxAndChangesNothing) {
   EXPECT_EQ(client_->Post(orders, R"({"idempotency_key":"k"})", "").status, 401);
 }
 
+TEST_F(DropApiTest, RetriedDropCreationReturnsTheFirstDrop) {
+  const json body = {{"sku_id", sku_},
+                     {"stock", 10},
+                     {"price", {{"amount_fen", 100}}},
+                     {"starts_at", "2020-01-01T00:00:00Z"},
+                     {"ends_at", "2099-01-01T00:00:00Z"},
+                     {"idempotency_key", "launch-1"}};
+  auto first = client_->Post("/v1/drops", body.dump(), host_);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = client_->Post("/v1/drops", body.dump(), host_);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(json::parse(again.body)["id"], json::parse(first.body)["id"]);
+  json changed = body;
+  changed["stock"] = 11;
+  auto reused = client_->Post("/v1/drops", changed.dump(), host_);
+  EXPECT_EQ(reused.status, 409);
+  EXPECT_EQ(json::parse(reused.body)["error"]["code"], "idempotency_key_reused");
+}
+
 TEST_F(DropApiTest, OrdersAndRetriesSurviveARestart) {
   auto first = Buy(alice_, 1, "before-restart");
   ASSERT_EQ(first.status, 201);
