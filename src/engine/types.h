@@ -46,7 +46,8 @@ struct DropSpec {
 // ---- Commands -------------------------------------------------------------------------
 struct CreateDrop {
   DropSpec spec;
-  std::string idempotency_key;  // optional; scoped to the SKU
+  std::string idempotency_key;  // optional; scoped to the creator
+  std::string creator;          // who asks (Principal::Name()): the scope of the key
 };
 struct Reserve {
   uint64_t drop_id;
