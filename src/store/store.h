@@ -53,8 +53,22 @@ class Store {
 // "postgres://..." (not available in this build: a clear error). Applies migrations.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& spec);
 
+// Like OpenStore, but refuses with kNotFound (naming the path) when the SQLite file does
+// not exist yet, instead of creating an empty store.
+Result<std::unique_ptr<Store>> OpenExistingStore(const std::string& spec);
+
 // The SQLite store in WAL mode at `path` (created when missing), without migrations.
+// Every committed write is synced (synchronous=FULL) before the commit returns.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+struct SqliteOptions {
+  bool create_if_missing = true;
+  // The registered SQLite VFS to open the files through; empty: SQLite's default. Tests
+  // pass a fault-injecting one (store/fault_vfs.h).
+  std::string vfs;
+};
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const SqliteOptions& options);
 
 // Helpers for reading a QueryResult cell.
 int64_t AsInt(const SqlValue& v);

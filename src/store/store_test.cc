@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
+#include <random>
+#include <set>
 
 #include "core/test_dir.h"
+#include "store/fault_vfs.h"
 #include "store/migrations.h"
 
 namespace thunder {
@@ -113,6 +118,92 @@ TEST_F(StoreTest, PostgresSpecIsAClearError) {
   auto store = OpenStore("postgres://localhost/thunder");
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), "store_unavailable");
+}
+
+TEST_F(StoreTest, OpenExistingStoreDoesNotCreateOne) {
+  auto missing = OpenExistingStore("sqlite:" + DbPath());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().kind(), ErrorKind::kNotFound);
+  EXPECT_NE(missing.status().message().find(DbPath()), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(DbPath()));
+  ASSERT_TRUE(OpenStore(DbPath()).ok());
+  EXPECT_TRUE(OpenExistingStore(DbPath()).ok());
+}
+
+// Power cuts through FaultVfs: what the store answered OK is there after each cut.
+class StorePowerCutTest : public StoreTest {
+ protected:
+  Result<std::unique_ptr<Store>> OpenThroughVfs() {
+    ASSIGN_OR_RETURN(auto store, OpenSqliteStore(DbPath(), SqliteOptions{true, vfs_.name()}));
+    RETURN_IF_ERROR(ApplyMigrations(*store));
+    return store;
+  }
+  static Status InsertBelt(Store& store, const std::string& name) {
+    return store.Exec(
+        "INSERT INTO belts (name, province, city, specialty, created_at, updated_at) "
+        "VALUES (?, 'Zhejiang', 'Yiwu', 'x', 't', 't')",
+        {name});
+  }
+  // Cuts the power under an open store: nothing it does from now on reaches the disk.
+  void CutPower(std::unique_ptr<Store>& store) {
+    vfs_.Freeze();
+    store.reset();
+    ASSERT_TRUE(vfs_.PowerCut().ok());
+  }
+  std::set<std::string> StoredBelts() {
+    auto store = OpenThroughVfs();
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return {};
+    auto r = (*store)->Query("SELECT name FROM belts");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::set<std::string> names;
+    if (r.ok()) {
+      for (const auto& row : r->rows) names.insert(AsText(row[0]));
+    }
+    return names;
+  }
+
+  FaultVfs vfs_{"thunder_fault_store_test"};
+};
+
+TEST_F(StorePowerCutTest, TheFaultVfsLosesWhatWasNeverSynced) {
+  {
+    auto store = OpenThroughVfs();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(InsertBelt(**store, "durable").ok());
+  }  // a clean close checkpoints and syncs
+  auto store = OpenThroughVfs();
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Query("PRAGMA synchronous=OFF").ok());
+  ASSERT_TRUE(InsertBelt(**store, "never synced").ok());
+  CutPower(*store);
+  EXPECT_EQ(StoredBelts(), std::set<std::string>{"durable"});
+}
+
+TEST_F(StorePowerCutTest, EveryAnsweredWriteSurvivesAPowerCut) {
+  std::mt19937 rng(20200601);
+  std::set<std::string> acknowledged;
+  for (int round = 0; round < 12; ++round) {
+    auto store = OpenThroughVfs();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    // Checkpoint often, so that cuts also land after WAL restarts and database writes.
+    ASSERT_TRUE((*store)->Query("PRAGMA wal_autocheckpoint=4").ok());
+    const int writes = 1 + static_cast<int>(rng() % 30);
+    for (int i = 0; i < writes; ++i) {
+      const std::string name = "belt " + std::to_string(round) + "." + std::to_string(i);
+      if (InsertBelt(**store, name).ok()) acknowledged.insert(name);
+    }
+    CutPower(*store);
+    const std::set<std::string> stored = StoredBelts();
+    std::vector<std::string> lost;
+    std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(),
+                        std::back_inserter(lost));
+    ASSERT_TRUE(lost.empty()) << "round " << round << ": " << lost.size() << " of "
+                              << acknowledged.size() << " answered writes lost, e.g. "
+                              << lost.front();
+    ASSERT_EQ(stored, acknowledged) << "round " << round;
+  }
+  EXPECT_GT(vfs_.syncs(), 0);
 }
 
 }  // namespace
