@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <mutex>
+#include <utility>
 
 #include "core/ids.h"
 
@@ -43,7 +44,12 @@ std::string Sha256Hex(std::string_view text) {
   return Hex(digest, len);
 }
 
-Result<IssuedToken> TokenService::Create(Role role, std::string scope, std::string label) {
+Result<IssuedToken> TokenService::Create(Role role, std::string scope, std::string label,
+                                         std::optional<Timestamp> expires_at) {
+  if (expires_at && *expires_at <= clock_.Now()) {
+    return Status::InvalidArgument(
+        "expiry_in_past", "the expiry " + FormatRfc3339(*expires_at) + " has passed", "expires_at");
+  }
   switch (role) {
     case Role::kAdmin:
     case Role::kTrainer:
@@ -86,15 +92,17 @@ Result<IssuedToken> TokenService::Create(Role role, std::string scope, std::stri
   if (RAND_bytes(random, sizeof random) != 1) return Status::Internal("no randomness available");
   std::string token = std::string(kPrefix) + Hex(random, sizeof random);
 
-  ASSIGN_OR_RETURN(auto r, store_.Query("INSERT INTO tokens (hash, role, scope, label, created_at) "
-                                        "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                                        {Sha256Hex(token), std::string(RoleName(role)), scope,
-                                         std::move(label), FormatRfc3339(clock_.Now())}));
+  ASSIGN_OR_RETURN(
+      auto r, store_.Query("INSERT INTO tokens (hash, role, scope, label, created_at, expires_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                           {Sha256Hex(token), std::string(RoleName(role)), scope, std::move(label),
+                            FormatRfc3339(clock_.Now()),
+                            expires_at ? SqlValue(FormatRfc3339(*expires_at)) : SqlValue()}));
   return IssuedToken{std::move(token),
                      Principal{AsInt(r.rows.at(0).at(0)), role, std::move(scope)}};
 }
 
-Result<Principal> TokenService::Authenticate(std::string_view header) const {
+Result<std::string_view> TokenService::TokenFromHeader(std::string_view header) {
   if (header.empty()) {
     return Status::Unauthenticated("missing Authorization header; send 'Bearer <token>'");
   }
@@ -106,20 +114,88 @@ Result<Principal> TokenService::Authenticate(std::string_view header) const {
   if (!token.starts_with(kPrefix) || token.size() != kPrefix.size() + 2 * kRandomBytes) {
     return Status::Unauthenticated("malformed token");
   }
-  {
-    std::shared_lock lock(cache_mu_);
-    if (auto it = cache_.find(std::string(token)); it != cache_.end()) return it->second;
+  return token;
+}
+
+Status TokenService::RefuseIfExpired(const std::optional<Timestamp>& expires_at) const {
+  if (expires_at && clock_.Now() >= *expires_at) {
+    return Status::Unauthenticated("token expired at " + FormatRfc3339(*expires_at));
   }
-  auto r = store_.Query("SELECT id, role, scope FROM tokens WHERE hash = ?", {Sha256Hex(token)});
+  return Status::Ok();
+}
+
+std::optional<Result<Principal>> TokenService::FromCache(std::string_view token) const {
+  std::shared_lock lock(cache_mu_);
+  const auto it = cache_.find(std::string(token));
+  if (it == cache_.end()) return std::nullopt;
+  const CachedToken& cached = it->second;
+  // Expiry needs no store, so it is decided here even for an entry due for a check.
+  if (Status s = RefuseIfExpired(cached.expires_at); !s.ok()) return Result<Principal>(s);
+  const Timestamp now = clock_.Now();
+  // A clock that stepped back also sends the entry to the store.
+  if (now < cached.checked_at || now - cached.checked_at >= kRevalidateAfter) return std::nullopt;
+  return Result<Principal>(cached.principal);
+}
+
+std::optional<Result<Principal>> TokenService::AuthenticateFromCache(
+    std::string_view header) const {
+  auto token = TokenFromHeader(header);
+  if (!token.ok()) return Result<Principal>(token.status());
+  return FromCache(*token);
+}
+
+Result<Principal> TokenService::Authenticate(std::string_view header) const {
+  ASSIGN_OR_RETURN(const std::string_view token, TokenFromHeader(header));
+  if (auto cached = FromCache(token)) return std::move(*cached);
+  const Timestamp checked_at = clock_.Now();
+  auto r = store_.Query("SELECT id, role, scope, expires_at, revoked_at FROM tokens WHERE hash = ?",
+                        {Sha256Hex(token)});
   if (!r.ok()) return r.status();
-  if (r->rows.empty()) return Status::Unauthenticated("unknown or revoked token");
+  if (r->rows.empty() || !IsNull(r->rows[0][4])) {
+    std::unique_lock lock(cache_mu_);
+    cache_.erase(std::string(token));
+    return Status::Unauthenticated("unknown or revoked token");
+  }
   const auto& row = r->rows[0];
   const auto role = ParseRole(AsText(row[1]));
   if (!role) return Status::Internal("token has an unknown role");
+  std::optional<Timestamp> expires_at;
+  if (!IsNull(row[3])) {
+    expires_at = ParseRfc3339(AsText(row[3]));
+    if (!expires_at) return Status::Internal("token has an unreadable expiry");
+  }
+  RETURN_IF_ERROR(RefuseIfExpired(expires_at));
   Principal who{AsInt(row[0]), *role, AsText(row[2])};
   std::unique_lock lock(cache_mu_);
-  cache_.emplace(std::string(token), who);
+  cache_.insert_or_assign(std::string(token), CachedToken{who, expires_at, checked_at});
   return who;
+}
+
+Result<std::vector<TokenInfo>> TokenService::List() const {
+  ASSIGN_OR_RETURN(auto r, store_.Query("SELECT id, role, scope, label, created_at, expires_at, "
+                                        "revoked_at FROM tokens ORDER BY id"));
+  std::vector<TokenInfo> tokens;
+  tokens.reserve(r.rows.size());
+  for (const auto& row : r.rows) {
+    const auto role = ParseRole(AsText(row[1]));
+    if (!role) return Status::Internal("token " + AsText(row[0]) + " has an unknown role");
+    TokenInfo info{AsInt(row[0]), *role, AsText(row[2]), AsText(row[3]), AsText(row[4]), {}, {}};
+    if (!IsNull(row[5])) info.expires_at = AsText(row[5]);
+    if (!IsNull(row[6])) info.revoked_at = AsText(row[6]);
+    tokens.push_back(std::move(info));
+  }
+  return tokens;
+}
+
+Status TokenService::Revoke(int64_t id) {
+  ASSIGN_OR_RETURN(auto r, store_.Query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) "
+                                        "WHERE id = ? RETURNING id",
+                                        {FormatRfc3339(clock_.Now()), id}));
+  if (r.rows.empty()) return Status::NotFound("token " + std::to_string(id) + " does not exist");
+  // This process stops accepting it at once; others within kRevalidateAfter.
+  std::unique_lock lock(cache_mu_);
+  std::erase_if(cache_, [id](const auto& entry) { return entry.second.principal.token_id == id; });
+  return Status::Ok();
 }
 
 Result<std::string> TokenService::EnsureFirstAdminToken() {

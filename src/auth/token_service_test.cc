@@ -84,5 +84,91 @@ TEST_F(TokenServiceTest, ScopesAreCheckedAtCreation) {
   EXPECT_EQ(who->scope, "42");
 }
 
+TEST_F(TokenServiceTest, ExpiredTokenIsRefusedEvenWhenCached) {
+  clock_.Set(*ParseRfc3339("2026-03-01T00:00:00Z"));
+  auto issued =
+      tokens_->Create(Role::kConsumer, "buyer-1", "app", *ParseRfc3339("2026-03-01T01:00:00Z"));
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  const std::string header = "Bearer " + issued->token;
+  ASSERT_TRUE(tokens_->Authenticate(header).ok());  // now cached
+  clock_.Advance(std::chrono::minutes(59));
+  EXPECT_TRUE(tokens_->Authenticate(header).ok());
+  clock_.Advance(std::chrono::minutes(1));
+  auto who = tokens_->Authenticate(header);
+  ASSERT_FALSE(who.ok());
+  EXPECT_EQ(who.status().http_status(), 401);
+  EXPECT_NE(who.status().message().find("expired"), std::string::npos);
+  auto cached = tokens_->AuthenticateFromCache(header);
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_FALSE(cached->ok());
+}
+
+TEST_F(TokenServiceTest, ExpiryMustLieInTheFuture) {
+  clock_.Set(*ParseRfc3339("2026-03-01T00:00:00Z"));
+  auto issued = tokens_->Create(Role::kAdmin, "", "", *ParseRfc3339("2026-02-28T00:00:00Z"));
+  EXPECT_EQ(issued.status().code(), "expiry_in_past");
+}
+
+TEST_F(TokenServiceTest, RevocationByThisServiceTakesEffectAtOnce) {
+  auto issued = tokens_->Create(Role::kAdmin, "", "ops");
+  ASSERT_TRUE(issued.ok());
+  const std::string header = "Bearer " + issued->token;
+  ASSERT_TRUE(tokens_->Authenticate(header).ok());
+  ASSERT_TRUE(tokens_->Revoke(issued->principal.token_id).ok());
+  EXPECT_EQ(tokens_->Authenticate(header).status().http_status(), 401);
+  EXPECT_TRUE(tokens_->Revoke(issued->principal.token_id).ok());  // twice is fine
+  EXPECT_EQ(tokens_->Revoke(issued->principal.token_id + 100).code(), "not_found");
+}
+
+TEST_F(TokenServiceTest, RevocationByAnotherProcessTakesEffectWithinASecond) {
+  auto issued = tokens_->Create(Role::kAdmin, "", "ops");
+  ASSERT_TRUE(issued.ok());
+  const std::string header = "Bearer " + issued->token;
+  ASSERT_TRUE(tokens_->Authenticate(header).ok());
+  ASSERT_TRUE(tokens_->AuthenticateFromCache(header).has_value());
+
+  // `thunder admin token revoke` runs in its own process with its own service.
+  TokenService elsewhere(*store_, clock_);
+  ASSERT_TRUE(elsewhere.Revoke(issued->principal.token_id).ok());
+
+  clock_.Advance(TokenService::kRevalidateAfter);
+  EXPECT_FALSE(tokens_->AuthenticateFromCache(header).has_value());  // due for a check
+  auto who = tokens_->Authenticate(header);
+  ASSERT_FALSE(who.ok());
+  EXPECT_EQ(who.status().http_status(), 401);
+}
+
+TEST_F(TokenServiceTest, ListShowsEverythingButTheSecret) {
+  clock_.Set(*ParseRfc3339("2026-03-01T00:00:00Z"));
+  auto a = tokens_->Create(Role::kAdmin, "", "ops laptop");
+  auto b =
+      tokens_->Create(Role::kConsumer, "buyer-7", "app", *ParseRfc3339("2026-04-01T00:00:00Z"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(tokens_->Revoke(a->principal.token_id).ok());
+  auto list = tokens_->List();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);
+  const TokenInfo& first = (*list)[0];
+  EXPECT_EQ(first.id, a->principal.token_id);
+  EXPECT_EQ(first.role, Role::kAdmin);
+  EXPECT_EQ(first.label, "ops laptop");
+  EXPECT_EQ(first.created_at, "2026-03-01T00:00:00.000000Z");
+  EXPECT_FALSE(first.expires_at.has_value());
+  EXPECT_TRUE(first.revoked_at.has_value());
+  const TokenInfo& second = (*list)[1];
+  EXPECT_EQ(second.scope, "buyer-7");
+  EXPECT_EQ(second.expires_at.value_or(""), "2026-04-01T00:00:00.000000Z");
+  EXPECT_FALSE(second.revoked_at.has_value());
+  for (const TokenInfo& t : *list) {
+    for (const std::string& text :
+         {t.scope, t.label, t.created_at, t.expires_at.value_or(""), t.revoked_at.value_or("")}) {
+      for (const auto* issued : {&*a, &*b}) {
+        EXPECT_EQ(text.find(issued->token.substr(3)), std::string::npos);
+        EXPECT_EQ(text.find(Sha256Hex(issued->token)), std::string::npos);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace thunder

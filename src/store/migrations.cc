@@ -131,9 +131,16 @@ CREATE INDEX gmv_hourly_factory ON gmv_hourly(factory_id, hour);
 CREATE INDEX gmv_hourly_belt ON gmv_hourly(belt_id, hour)
 )sql";
 
+// Tokens may expire and be revoked; both are checked on every request. NULL: never.
+constexpr std::string_view kTokenLifetimeSchema = R"sql(
+ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+ALTER TABLE tokens ADD COLUMN revoked_at TEXT
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "catalog, tokens and idempotency keys", kCatalogSchema},
     Migration{2, "projections: drops, orders, hourly GMV", kProjectionSchema},
+    Migration{3, "tokens: expiry and revocation", kTokenLifetimeSchema},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
