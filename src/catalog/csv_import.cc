@@ -1,5 +1,6 @@
 #include "catalog/csv_import.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -123,38 +124,82 @@ Result<int64_t> ResolveId(Store& store, const Columns& c, const std::vector<std:
 
 using RowFn = std::function<Result<bool>(const Columns&, const std::vector<std::string>&)>;
 
-Result<ImportReport> RunImport(std::string_view csv, const std::vector<std::string_view>& known,
+// Lines per store transaction: one commit (and one sync) per batch instead of per line.
+constexpr size_t kLinesPerTransaction = 200;
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// The whole file is refused when any line is not UTF-8 (often a GBK export): importing
+// the lines that happen to be ASCII would leave a half-imported file.
+Status CheckUtf8ByLine(std::string_view csv) {
+  int64_t line = 1;
+  while (!csv.empty()) {
+    const size_t end = csv.find('\n');
+    if (!http::IsValidUtf8(csv.substr(0, end))) {
+      return Status::InvalidArgument("invalid_utf8",
+                                     "line " + std::to_string(line) +
+                                         " is not valid UTF-8; save the file as UTF-8 (a GBK "
+                                         "export must be converted first)");
+    }
+    if (end == std::string_view::npos) break;
+    csv.remove_prefix(end + 1);
+    ++line;
+  }
+  return Status::Ok();
+}
+
+Result<ImportReport> RunImport(Store& store, std::string_view csv,
+                               const std::vector<std::string_view>& known,
                                const std::function<Status(const Columns&)>& check_header,
                                const RowFn& import_row, const ImportProgress& progress) {
-  if (!http::IsValidUtf8(csv)) {
-    return Status::InvalidArgument("invalid_utf8", "the file is not valid UTF-8");
-  }
+  if (csv.starts_with(kUtf8Bom)) csv.remove_prefix(kUtf8Bom.size());
+  RETURN_IF_ERROR(CheckUtf8ByLine(csv));
   std::vector<int64_t> lines;
   ASSIGN_OR_RETURN(auto rows, ParseCsv(csv, &lines));
   if (rows.empty()) return Status::InvalidArgument("empty_file", "the file has no header row");
   ASSIGN_OR_RETURN(const Columns columns, Columns::From(rows[0], known));
   RETURN_IF_ERROR(check_header(columns));
   ImportReport report;
-  for (size_t i = 1; i < rows.size(); ++i) {
+  // Each line is all or nothing (a savepoint), so a product whose SKU is refused is not
+  // left behind and the report counts exactly what was stored.
+  auto import_line = [&](size_t i) -> Status {
     const auto& row = rows[i];
-    if (row.size() == 1 && row[0].empty()) continue;  // a blank line
-    ++report.records;
     if (row.size() != rows[0].size()) {
       report.errors.push_back(
           {lines[i], Status::InvalidArgument("wrong_column_count",
                                              "expected " + std::to_string(rows[0].size()) +
                                                  " fields, found " + std::to_string(row.size()))});
-    } else {
-      auto created = import_row(columns, row);
-      if (!created.ok()) {
-        report.errors.push_back({lines[i], created.status()});
-      } else if (*created) {
-        ++report.created;
-      } else {
-        ++report.unchanged;
-      }
+      return Status::Ok();
     }
-    if (progress) progress(i, rows.size() - 1, report);
+    RETURN_IF_ERROR(store.Exec("SAVEPOINT import_line"));
+    auto created = import_row(columns, row);
+    if (!created.ok()) {
+      RETURN_IF_ERROR(store.Exec("ROLLBACK TO import_line"));
+      report.errors.push_back({lines[i], created.status()});
+    } else if (*created) {
+      ++report.created;
+    } else {
+      ++report.unchanged;
+    }
+    return store.Exec("RELEASE import_line");
+  };
+  for (size_t first = 1; first < rows.size(); first += kLinesPerTransaction) {
+    const size_t end = std::min(rows.size(), first + kLinesPerTransaction);
+    const ImportReport before = report;
+    Status s = store.InTransaction([&]() -> Status {
+      for (size_t i = first; i < end; ++i) {
+        if (rows[i].size() == 1 && rows[i][0].empty()) continue;  // a blank line
+        ++report.records;
+        RETURN_IF_ERROR(import_line(i));
+        if (progress) progress(i, rows.size() - 1, report);
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) {
+      return Status(s.kind(), s.code(),
+                    "lines " + std::to_string(lines[first]) + " and after were not stored (" +
+                        std::to_string(before.created) +
+                        " records created before them): " + s.message());
+    }
   }
   return report;
 }
@@ -262,8 +307,9 @@ Result<ImportReport> ImportFactories(CatalogService& service, const Principal& w
     w.EndObject();
     return CreateOrKeep(service, who, spec, w.str());
   };
-  return RunImport(csv, {"name", "belt", "belt_id", "city", "contact", "daily_capacity"}, check,
-                   row_fn, progress);
+  return RunImport(service.store(), csv,
+                   {"name", "belt", "belt_id", "city", "contact", "daily_capacity"}, check, row_fn,
+                   progress);
 }
 
 Result<ImportReport> ImportProducts(CatalogService& service, const Principal& who,
@@ -314,7 +360,7 @@ Result<ImportReport> ImportProducts(CatalogService& service, const Principal& wh
     }
     return product_created || sku_created;
   };
-  return RunImport(csv,
+  return RunImport(service.store(), csv,
                    {"factory", "factory_id", "product", "category", "description", "sku_code",
                     "list_price_fen", "colour", "size", "material"},
                    check, row_fn, progress);

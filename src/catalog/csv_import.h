@@ -1,8 +1,11 @@
 // Bulk import of factories and products from CSV files (RFC 4180: a header row, commas,
 // double quotes around fields that hold commas, quotes or newlines). Every line goes
 // through the same validation and policy as the API; bad lines are reported with their
-// line number and skipped, good lines land. Running the same file twice creates nothing
-// twice: rows that already exist are counted as unchanged.
+// line number and skipped, good lines land. A line is all or nothing: a product line whose
+// SKU is refused leaves no product behind, so the report counts exactly what was stored.
+// Running the same file twice creates nothing twice: rows that already exist are counted
+// as unchanged. The text must be UTF-8 (a leading byte-order mark is skipped); a file with
+// an invalid line is refused whole, naming that line.
 #pragma once
 
 #include <cstdint>

@@ -124,5 +124,63 @@ TEST_F(CsvImportTest, ImportRespectsThePolicy) {
   EXPECT_EQ(report->errors[0].status.http_status(), 403);
 }
 
+TEST_F(CsvImportTest, AProductLineWithABadSkuLeavesNoProduct) {
+  ASSERT_TRUE(ImportFactories(*service_, kAdmin,
+                              "name,belt,city\nHongyun Hosiery,Zhuji Datang socks,Zhuji\n", nullptr)
+                  .ok());
+  const std::string csv =
+      "factory,product,category,sku_code,list_price_fen\n"
+      "Hongyun Hosiery,Crew socks,socks,CS-1,990\n"
+      "Hongyun Hosiery,Ankle socks,socks,AS-1,-5\n"  // bad price: no Ankle socks
+      "Hongyun Hosiery,Boot socks,socks,CS-1,990\n"  // code of another product
+      "Hongyun Hosiery,Knee socks,socks,,990\n";     // no code
+  auto report = ImportProducts(*service_, kAdmin, csv, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records, 4);
+  EXPECT_EQ(report->created, 1);
+  ASSERT_EQ(report->errors.size(), 3u);
+  EXPECT_EQ(report->errors[0].line, 3);
+  EXPECT_EQ(report->errors[1].line, 4);
+  EXPECT_EQ(report->errors[2].line, 5);
+  auto products = store_->Query("SELECT name FROM products");
+  ASSERT_EQ(products->rows.size(), 1u);
+  EXPECT_EQ(AsText(products->rows[0][0]), "Crew socks");
+  EXPECT_EQ(AsInt(store_->Query("SELECT COUNT(*) FROM skus")->rows[0][0]), 1);
+
+  // Fixed, the same lines import now, and the summary still matches the store.
+  auto fixed = ImportProducts(*service_, kAdmin,
+                              "factory,product,category,sku_code,list_price_fen\n"
+                              "Hongyun Hosiery,Crew socks,socks,CS-1,990\n"
+                              "Hongyun Hosiery,Ankle socks,socks,AS-1,500\n",
+                              nullptr);
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_EQ(fixed->created, 1);
+  EXPECT_EQ(fixed->unchanged, 1);
+  EXPECT_EQ(AsInt(store_->Query("SELECT COUNT(*) FROM products")->rows[0][0]), 2);
+}
+
+TEST_F(CsvImportTest, AByteOrderMarkIsSkipped) {
+  auto report = ImportFactories(
+      *service_, kAdmin, "\xEF\xBB\xBFname,belt,city\nHongyun Hosiery,Zhuji Datang socks,Zhuji\n",
+      nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->created, 1);
+  EXPECT_TRUE(report->errors.empty());
+}
+
+TEST_F(CsvImportTest, InvalidUtf8IsReportedWithItsLine) {
+  auto report = ImportFactories(*service_, kAdmin,
+                                "name,belt,city\n"
+                                "Hongyun Hosiery,Zhuji Datang socks,Zhuji\n"
+                                "\"Two\nlines\",Zhuji Datang socks,Zhuji\n"
+                                "Mill \xD6\xEC,Zhuji Datang socks,Zhuji\n",  // GBK bytes
+                                nullptr);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), "invalid_utf8");
+  EXPECT_NE(report.status().message().find("line 5 "), std::string::npos)
+      << report.status().message();
+  EXPECT_EQ(AsInt(store_->Query("SELECT COUNT(*) FROM factories")->rows[0][0]), 0);
+}
+
 }  // namespace
 }  // namespace thunder::catalog
