@@ -20,6 +20,9 @@ struct Request {
   std::string authorization;
   std::string content_type;
   std::string body;
+  // The client's X-Request-Id when it is sane, else one the server made up. Every
+  // response carries it back, and the server's log line for the request names it.
+  std::string request_id;
 
   // The first value of a query parameter, if present.
   std::optional<std::string_view> QueryParam(std::string_view name) const;

@@ -1,5 +1,7 @@
 // Request metrics in Prometheus text format: a request counter and a latency histogram per
-// route, method and status. Safe to call from every I/O thread at once.
+// route, method and status. Safe to call from every I/O thread at once. No label value
+// comes from a client: methods outside a fixed list count as "other", and routes are the
+// patterns the code registered (or "unmatched"), so clients cannot grow the output.
 #pragma once
 
 #include <functional>
@@ -20,9 +22,12 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
+  // `route` must be a registered pattern or "unmatched", never text from the request.
   void ObserveRequest(std::string_view route, std::string_view method, int status, double seconds);
   void ConnectionOpened();
   void ConnectionClosed();
+  // A connection closed at once because the server or its client IP was at its cap.
+  void ConnectionRefused();
 
   // A value read when /metrics is scraped, from another part of the platform (the engine's
   // counters, say). `read` must be thread-safe and outlive the Metrics. Call at start-up.
@@ -38,5 +43,8 @@ class Metrics {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The method as a metrics label: itself when it is a standard HTTP method, else "other".
+std::string_view MethodLabel(std::string_view method);
 
 }  // namespace thunder::http

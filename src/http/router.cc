@@ -48,12 +48,16 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
 
 void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 
-void Router::DispatchAsync(const Request& request, std::function<void(Dispatched)> done) const {
+void Router::DispatchAsync(const Request& request, std::function<void(Dispatched)> done,
+                           WorkerPool* workers) const {
+  // HEAD is GET without the body; the server leaves the body out when it writes the answer.
+  const std::string_view method =
+      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
   std::vector<std::string> params;
   std::string allowed;
   for (const Route& route : routes_) {
     if (!MatchPattern(route.pattern, request.path, params)) continue;
-    if (route.method != request.method) {
+    if (route.method != method) {
       if (!allowed.empty()) allowed += ", ";
       allowed += route.method;
       continue;
@@ -61,18 +65,42 @@ void Router::DispatchAsync(const Request& request, std::function<void(Dispatched
     // The context must outlive an asynchronous handler: it lives until `done` runs.
     auto ctx =
         std::make_shared<RouteContext>(RouteContext{request, std::move(params), std::nullopt});
+    bool ask_the_store = false;  // the token is not cached: only the store can tell
     if (route.authenticated) {
-      auto who = authenticate_(request.authorization);
-      if (!who.ok()) return done({ErrorResponse(who.status()), route.pattern});
-      ctx->principal = std::move(*who);
+      std::optional<Result<Principal>> who;
+      if (cached_authenticate_) {
+        who = cached_authenticate_(request.authorization);
+      } else {
+        who = authenticate_(request.authorization);
+      }
+      if (!who) {
+        ask_the_store = true;
+      } else if (!who->ok()) {
+        return done({ErrorResponse(who->status()), route.pattern});
+      } else {
+        ctx->principal = std::move(**who);
+      }
     }
-    if (route.async_handler) {
-      route.async_handler(*ctx, [ctx, label = route.pattern, done = std::move(done)](Response r) {
-        done({std::move(r), label});
-      });
-      return;
+    if (!route.blocking && !ask_the_store) return RunHandler(route, std::move(ctx), std::move(done));
+
+    auto answer = std::make_shared<std::function<void(Dispatched)>>(std::move(done));
+    std::function<void()> work = [this, &route, ctx, answer, ask_the_store] {
+      if (ask_the_store) {
+        auto who = authenticate_(ctx->request.authorization);
+        if (!who.ok()) return (*answer)({ErrorResponse(who.status()), route.pattern});
+        ctx->principal = std::move(*who);
+      }
+      RunHandler(route, ctx, std::move(*answer));
+    };
+    if (workers == nullptr) return work();
+    if (!workers->TrySubmit(std::move(work))) {
+      Response busy = ErrorResponse(Status(ErrorKind::kUnavailable, "server_busy",
+                                           "too many requests are waiting for the store; retry "
+                                           "in a moment"));
+      busy.headers.emplace_back("Retry-After", "1");
+      (*answer)({std::move(busy), route.pattern});
     }
-    return done({route.handler(*ctx), route.pattern});
+    return;
   }
   if (!allowed.empty()) {
     Response r = ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "method_not_allowed",
@@ -83,6 +111,19 @@ void Router::DispatchAsync(const Request& request, std::function<void(Dispatched
   done({ErrorResponse(Status(ErrorKind::kNotFound, "route_not_found",
                              "no route for " + request.method + " " + request.path)),
         "unmatched"});
+}
+
+void Router::RunHandler(const Route& route, std::shared_ptr<RouteContext> ctx,
+                        std::function<void(Dispatched)> done) {
+  if (route.async_handler) {
+    const RouteContext& context = *ctx;
+    route.async_handler(context, [ctx = std::move(ctx), label = route.pattern,
+                                  done = std::move(done)](Response r) {
+      done({std::move(r), label});
+    });
+    return;
+  }
+  done({route.handler(*ctx), route.pattern});
 }
 
 Router::Dispatched Router::Dispatch(const Request& request) const {

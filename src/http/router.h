@@ -1,6 +1,9 @@
 // Router: the table of every route the server answers, used both to dispatch requests and
 // to describe the API (/openapi.json), so the two cannot drift apart. Routes are added at
 // start-up; after that the Router is read-only and Dispatch() is safe from many threads.
+// Work that may block on the store (a route marked `blocking`, a token the authenticator
+// has not cached) runs on the WorkerPool that DispatchAsync() is given, never on the
+// caller's thread, which is an I/O thread that carries purchases.
 #pragma once
 
 #include <functional>
@@ -13,6 +16,7 @@
 
 #include "auth/principal.h"
 #include "http/message.h"
+#include "http/worker_pool.h"
 
 namespace thunder::http {
 
@@ -44,14 +48,23 @@ struct Route {
   RouteDoc doc;
   Handler handler;             // either this...
   AsyncHandler async_handler;  // ...or this
+  // True when the handler may wait on the store or the disk: it then runs on the worker
+  // pool. An async handler marked so is called on a worker; its `respond` may come later.
+  bool blocking = false;
 };
 
-// Checks an Authorization header and returns who is calling.
+// Checks an Authorization header and returns who is calling. May query the store.
 using Authenticator = std::function<Result<Principal>(std::string_view authorization)>;
+// Answers from memory alone when it can: who is calling, or a refusal. std::nullopt means
+// only the Authenticator can tell, and it then runs on the worker pool.
+using CachedAuthenticator =
+    std::function<std::optional<Result<Principal>>(std::string_view authorization)>;
 
 class Router {
  public:
-  explicit Router(Authenticator authenticate) : authenticate_(std::move(authenticate)) {}
+  // Without `cached`, `authenticate` is taken to be cheap and runs on the caller's thread.
+  explicit Router(Authenticator authenticate, CachedAuthenticator cached = nullptr)
+      : authenticate_(std::move(authenticate)), cached_authenticate_(std::move(cached)) {}
 
   void Add(Route route);
 
@@ -60,9 +73,12 @@ class Router {
     std::string route_label;  // the matched pattern, or "unmatched": a metrics label
   };
   // Calls `done` exactly once: at once for synchronous routes and misses, later (from
-  // any thread) for asynchronous ones. `request` must stay alive until then.
-  void DispatchAsync(const Request& request, std::function<void(Dispatched)> done) const;
-  // Waits for the answer; for tests and tools.
+  // any thread) for asynchronous and blocking ones. `request` must stay alive until then.
+  // Blocking work goes to `workers`; when its queue is full the answer is 503
+  // server_busy. With no `workers`, blocking work runs on the calling thread.
+  void DispatchAsync(const Request& request, std::function<void(Dispatched)> done,
+                     WorkerPool* workers = nullptr) const;
+  // Waits for the answer, running any blocking work on this thread; for tests and tools.
   Dispatched Dispatch(const Request& request) const;
 
   std::span<const Route> routes() const { return routes_; }
@@ -71,7 +87,11 @@ class Router {
   std::string OpenApiJson(std::string_view title, std::string_view version) const;
 
  private:
+  static void RunHandler(const Route& route, std::shared_ptr<RouteContext> ctx,
+                         std::function<void(Dispatched)> done);
+
   Authenticator authenticate_;
+  CachedAuthenticator cached_authenticate_;
   std::vector<Route> routes_;
 };
 

@@ -83,5 +83,41 @@ TEST(RouterTest, OpenApiDescribesEveryRoute) {
   EXPECT_EQ(doc["paths"]["/open"]["get"]["parameters"][0]["name"], "limit");
 }
 
+TEST(RouterTest, AsksTheStoreOnlyWhenTheCacheCannotTell) {
+  int store_lookups = 0;
+  Router router(
+      [&store_lookups](std::string_view header) {
+        ++store_lookups;
+        return OnlySecret(header);
+      },
+      [](std::string_view header) -> std::optional<Result<Principal>> {
+        if (header == "Bearer cached") return Result<Principal>(Principal{2, Role::kAdmin, ""});
+        if (header.empty()) return Result<Principal>(Status::Unauthenticated("no token"));
+        return std::nullopt;
+      });
+  router.Add({"GET", "/v1/me", true, {"Who am I", "", 200, "", "", {}},
+              [](const RouteContext& ctx) {
+                return Response::Json(200, std::to_string(ctx.principal->token_id));
+              }});
+  Request req{"GET", "/v1/me", {}, "Bearer cached", "", ""};
+  EXPECT_EQ(router.Dispatch(req).response.body, "2");
+  req.authorization = "";
+  EXPECT_EQ(router.Dispatch(req).response.status, 401);
+  EXPECT_EQ(store_lookups, 0);
+  req.authorization = "Bearer secret";
+  EXPECT_EQ(router.Dispatch(req).response.body, "1");
+  req.authorization = "Bearer wrong";
+  EXPECT_EQ(router.Dispatch(req).response.status, 401);
+  EXPECT_EQ(store_lookups, 2);
+}
+
+TEST(RouterTest, HeadIsAnsweredByTheGetRoute) {
+  Router router = MakeRouter();
+  Request head{"HEAD", "/open", {}, "", "", ""};
+  auto d = router.Dispatch(head);
+  EXPECT_EQ(d.response.status, 200);
+  EXPECT_EQ(d.route_label, "/open");
+}
+
 }  // namespace
 }  // namespace thunder::http

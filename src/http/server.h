@@ -1,6 +1,9 @@
 // Server: HTTP/1.1 on Boost.Beast with C++20 coroutines. Keep-alive; a fixed pool of I/O
 // threads; limits on header size (431), body size (413) and on how long a request may
-// take to arrive, which also cuts off clients that trickle bytes. Shutdown is graceful:
+// take to arrive, which also cuts off clients that trickle bytes. Caps on open connections,
+// in all and per client IP, with a few slots kept for /healthz and /metrics. Routes that
+// may block on the store run on a small worker pool, never on an I/O thread. Every answer
+// carries Date and X-Request-Id. Shutdown is graceful:
 // stop accepting, let every request already read get its answer, close idle connections.
 // Start(), RequestShutdown() and Wait() may be called from any thread. The Router and
 // Metrics must outlive the Server.
@@ -28,6 +31,17 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{15'000};
   // How long shutdown waits for in-flight requests before it stops anyway.
   std::chrono::milliseconds shutdown_grace{10'000};
+  // Open connections in all and from one client IP. A connection over either cap is
+  // closed at once, except that while only the total is reached, up to
+  // `reserved_system_connections` more are let in to ask for /healthz or /metrics (one
+  // request each; anything else gets 503), so that monitoring still gets through.
+  uint32_t max_connections = 10'000;
+  uint32_t max_connections_per_ip = 1'000;
+  uint32_t reserved_system_connections = 8;
+  // The worker pool for routes and token lookups that may block on the store: its
+  // threads, and how many requests may wait for one before the answer is 503.
+  int blocking_threads = 2;
+  uint32_t max_blocking_queue = 1'024;
 };
 
 class Server {

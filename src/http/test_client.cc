@@ -107,6 +107,19 @@ ClientResponse TestClient::ReadResponse() {
   return out;
 }
 
+std::string TestClient::ReadUntilClosed() {
+  std::string out = std::move(pending_);
+  pending_.clear();
+  if (fd_ < 0) return out;
+  char chunk[16 * 1024];
+  for (;;) {
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) break;
+    out.append(chunk, static_cast<size_t>(n));
+  }
+  return out;
+}
+
 ClientResponse TestClient::SendRaw(const std::string& bytes) {
   if (!WriteRaw(bytes)) return {};
   return ReadResponse();

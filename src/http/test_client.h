@@ -38,6 +38,8 @@ class TestClient {
   bool WriteRaw(const std::string& bytes);
   // Reads one response from the current connection.
   ClientResponse ReadResponse();
+  // Every byte the server sends until it closes the connection (or the timeout passes).
+  std::string ReadUntilClosed();
   // True when the server closes the connection (EOF or reset) within `wait`.
   bool ServerClosed(std::chrono::milliseconds wait = std::chrono::milliseconds(2000));
   void Close();
