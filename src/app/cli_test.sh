@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the thunder binary as a user runs it: help, first start printing the
-# admin token once, serving, graceful SIGTERM, token creation errors, CSV import.
+# admin token once (and only once it listens), serving, graceful SIGTERM, token creation,
+# listing, expiry and revocation, token commands on a directory without a store, CSV import.
 # Usage: cli_test.sh THUNDER_BINARY EXAMPLES_DIR
 set -uo pipefail
 thunder=$1
@@ -57,12 +58,63 @@ check "first start prints a token" test -n "$token"
 code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $token" "${url}v1/belts")
 check "token lists belts" test "$code" = 200
 check "empty list" grep -q '"items":\[\]' "$work/body"
+# A first start that cannot listen (the port is taken) stores no admin token: the next
+# first start still prints one.
+port=$(echo "$url" | grep -o ':[0-9]*/$' | tr -d ':/')
+"$thunder" serve --data-dir "$work/d2" --listen "127.0.0.1:$port" >"$work/busy" 2>&1
+check "serve on a taken port fails" test $? -eq 1
+check "and prints no token" bash -c "! grep -q 'st_' '$work/busy'"
+"$thunder" admin token list --data-dir "$work/d2" >"$work/d2list" 2>&1
+check "and stores none" bash -c "! grep -q 'first admin token' '$work/d2list'"
 stop_server
 check "SIGTERM stops cleanly" test "$stop_status" -eq 0
 check "says stopped" grep -q 'Stopped' "$work/out"
 start_server serve --data-dir "$work/d1" --listen 127.0.0.1:0
 check "second start prints no token" bash -c "! grep -q 'st_' '$work/out'"
 stop_server
+start_server serve --data-dir "$work/d2" --listen 127.0.0.1:0
+check "first start after a failed one prints a token" grep -q 'st_[0-9a-f]\{64\}' "$work/out"
+stop_server
+
+# Token commands need an existing store: they never create an empty one.
+for cmd in "create --role admin" "list" "revoke 1"; do
+  "$thunder" admin token $cmd --data-dir "$work/nowhere" >"$work/nostore" 2>&1
+  check "token $cmd without a store fails" test $? -eq 1
+  check "token $cmd names the directory" grep -q "data directory $work/nowhere holds no store" "$work/nostore"
+done
+check "and creates nothing" test ! -e "$work/nowhere"
+
+# Tokens are listed without their secrets, may expire, and may be revoked.
+"$thunder" admin token create --role trainer --label 'course room' --expires-in 2h \
+  --data-dir "$work/d1" >"$work/tok" 2>"$work/tokerr"
+check "token with an expiry exits 0" test $? -eq 0
+trainer=$(cat "$work/tok")
+"$thunder" admin token create --role trainer --expires-in soon --data-dir "$work/d1" >"$work/tok" 2>&1
+check "a bad duration fails" test $? -eq 1
+check "and says how" grep -q '90s, 15m, 12h, 30d' "$work/tok"
+"$thunder" admin token create --role trainer --expires-at 2001-01-01T00:00:00Z --data-dir "$work/d1" >"$work/tok" 2>&1
+check "an expiry in the past fails" test $? -eq 1
+"$thunder" admin token list --data-dir "$work/d1" >"$work/list" 2>&1
+check "list exits 0" test $? -eq 0
+check "list has a header" grep -q '^ID  *ROLE  *SCOPE  *LABEL  *CREATED  *EXPIRES  *REVOKED' "$work/list"
+check "list shows the first admin token" grep -q 'first admin token' "$work/list"
+check "list shows the expiry" grep -q 'course room.*Z  *[0-9-]*T[0-9:.]*Z  *-$' "$work/list"
+check "list shows no secret" bash -c "! grep -q -e 'st_' -e '[0-9a-f]\{64\}' '$work/list'"
+trainer_id=$(awk '/course room/ {print $1}' "$work/list")
+start_server serve --data-dir "$work/d1" --listen 127.0.0.1:0
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $trainer" "${url}v1/belts")
+check "the trainer token works" test "$code" = 200
+"$thunder" admin token revoke "$trainer_id" --data-dir "$work/d1" >"$work/rev" 2>&1
+check "revoke exits 0" test $? -eq 0
+sleep 1.2
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $trainer" "${url}v1/belts")
+check "the running server refuses a revoked token within a second" test "$code" = 401
+stop_server
+"$thunder" admin token revoke 999 --data-dir "$work/d1" >"$work/rev" 2>&1
+check "revoking an unknown id fails" test $? -eq 1
+check "and says so" grep -q 'token 999 does not exist' "$work/rev"
+"$thunder" admin token list --data-dir "$work/d1" >"$work/list" 2>&1
+check "list shows the revocation" bash -c "grep 'course room' '$work/list' | grep -q 'Z$'"
 
 "$thunder" admin token create --role factory --scope 99 --data-dir "$work/d1" >"$work/tok" 2>&1
 check "token for a missing factory fails" test $? -eq 1

@@ -4,10 +4,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "app/config.h"
 #include "app/demo_data.h"
@@ -77,6 +82,18 @@ std::string UrlFor(const Config& config, uint16_t port) {
   return fmt::format("http://{}:{}/", host, port);
 }
 
+// The line announcing an admin token: a fresh one for every demo start (tokens are stored
+// hashed and cannot be shown again), the first one for a new data directory, else none.
+Result<std::string> AdminTokenLine(TokenService& tokens, bool demo) {
+  if (demo) {
+    ASSIGN_OR_RETURN(auto issued, tokens.Create(Role::kAdmin, "", "demo admin token"));
+    return "Admin token (for this demo): " + issued.token;
+  }
+  ASSIGN_OR_RETURN(const std::string first, tokens.EnsureFirstAdminToken());
+  if (first.empty()) return std::string();
+  return "First start: created an admin token. It is shown only this once; keep it:\n  " + first;
+}
+
 int Serve(const CommonFlags& flags, bool demo) {
   auto config = flags.Resolve();
   if (!config.ok()) return Fail(config.status());
@@ -85,7 +102,6 @@ int Serve(const CommonFlags& flags, bool demo) {
   if (!platform.ok()) return Fail(platform.status());
   Platform& p = **platform;
 
-  std::string token_line;
   if (demo) {
     auto counts = SeedDemoData(p.catalog());
     if (!counts.ok()) return Fail(counts.status());
@@ -98,24 +114,21 @@ int Serve(const CommonFlags& flags, bool demo) {
     } else {
       std::cout << "Demo data already present in " << config->data_dir << "; reusing it.\n";
     }
-    // Tokens are stored hashed and cannot be shown again, so each demo start makes one.
-    auto issued = p.tokens().Create(Role::kAdmin, "", "demo admin token");
-    if (!issued.ok()) return Fail(issued.status());
-    token_line = "Admin token (for this demo): " + issued->token;
-  } else {
-    auto first = p.tokens().EnsureFirstAdminToken();
-    if (!first.ok()) return Fail(first.status());
-    if (!first->empty()) {
-      token_line =
-          "First start: created an admin token. It is shown only this once; keep it:\n  " + *first;
-    }
   }
 
   p.ShutdownOnSignals();
   if (Status s = p.Start(); !s.ok()) return Fail(s);
+  // The token is made only once the server listens: a start that fails (port in use)
+  // must not store a first admin token that nobody ever saw.
+  auto token_line = AdminTokenLine(p.tokens(), demo);
+  if (!token_line.ok()) {
+    p.RequestShutdown();
+    p.Wait();
+    return Fail(token_line.status());
+  }
   const std::string url = UrlFor(*config, p.port());
   std::cout << "\nSpring Thunder " << kVersion << " is serving at " << url << "\n";
-  if (!token_line.empty()) std::cout << token_line << "\n";
+  if (!token_line->empty()) std::cout << *token_line << "\n";
   std::cout << "Try:  curl -H \"Authorization: Bearer <token>\" " << url << "v1/belts\n"
             << "Stop with Ctrl-C.\n"
             << std::flush;
@@ -163,21 +176,132 @@ int Import(const CommonFlags& flags, const std::string& what, const std::string&
   return report->errors.empty() ? 0 : 2;
 }
 
-int CreateToken(const CommonFlags& flags, const std::string& role_name, const std::string& scope,
-                const std::string& label) {
+// The store of an existing data directory; token commands never create an empty one.
+Result<std::unique_ptr<Store>> OpenExistingDataDir(const Config& config) {
+  auto store = OpenExistingStore(config.StoreSpec());
+  if (store.ok() || store.status().kind() != ErrorKind::kNotFound) return store;
+  if (!config.store.empty()) {
+    return Status::NotFound(store.status().message() +
+                            "; point --store at the store a server runs on");
+  }
+  return Status::NotFound(
+      fmt::format("the data directory {} holds no store ({}/thunder.db does not exist); start "
+                  "'thunder serve --data-dir {}' once to create it, or name the right --data-dir",
+                  config.data_dir, config.data_dir, config.data_dir));
+}
+
+// "90s", "15m", "12h", "30d" or combinations such as "1d12h".
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  const auto invalid = Status::InvalidArgument(
+      "invalid_duration",
+      "--expires-in takes a duration such as 90s, 15m, 12h, 30d or 1d12h, not '" +
+          std::string(text) + "'",
+      "expires_in");
+  std::chrono::seconds total{0};
+  size_t i = 0;
+  if (text.empty()) return invalid;
+  while (i < text.size()) {
+    int64_t n = 0;
+    const size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && n < 1'000'000'000) {
+      n = n * 10 + (text[i++] - '0');
+    }
+    if (i == start || i == text.size()) return invalid;
+    switch (text[i++]) {
+      case 's':
+        total += std::chrono::seconds(n);
+        break;
+      case 'm':
+        total += std::chrono::minutes(n);
+        break;
+      case 'h':
+        total += std::chrono::hours(n);
+        break;
+      case 'd':
+        total += std::chrono::days(n);
+        break;
+      default:
+        return invalid;
+    }
+  }
+  if (total.count() <= 0) return invalid;
+  return total;
+}
+
+struct TokenRequest {
+  std::string role, scope, label, expires_in, expires_at;
+};
+
+int CreateToken(const CommonFlags& flags, const TokenRequest& request) {
   auto config = flags.Resolve();
   if (!config.ok()) return Fail(config.status());
-  const auto role = ParseRole(role_name);
-  if (!role) return Fail(Status::InvalidArgument("invalid_role", "unknown role " + role_name));
-  if (Status s = Env::Default().CreateDirs(config->data_dir); !s.ok()) return Fail(s);
-  auto store = OpenStore(config->StoreSpec());
+  const auto role = ParseRole(request.role);
+  if (!role) return Fail(Status::InvalidArgument("invalid_role", "unknown role " + request.role));
+  const Clock& clock = SystemClock::Instance();
+  std::optional<Timestamp> expires_at;
+  if (!request.expires_in.empty()) {
+    auto duration = ParseDuration(request.expires_in);
+    if (!duration.ok()) return Fail(duration.status());
+    expires_at = clock.Now() + *duration;
+  } else if (!request.expires_at.empty()) {
+    expires_at = ParseRfc3339(request.expires_at);
+    if (!expires_at) {
+      return Fail(Status::InvalidArgument(
+          "invalid_time",
+          "--expires-at takes an RFC 3339 time such as 2026-12-31T23:59:59Z, not '" +
+              request.expires_at + "'"));
+    }
+  }
+  auto store = OpenExistingDataDir(*config);
   if (!store.ok()) return Fail(store.status());
-  TokenService tokens(**store, SystemClock::Instance());
-  auto issued = tokens.Create(*role, scope, label);
+  TokenService tokens(**store, clock);
+  auto issued = tokens.Create(*role, request.scope, request.label, expires_at);
   if (!issued.ok()) return Fail(issued.status());
-  std::cerr << "Created a " << role_name << " token" << (scope.empty() ? "" : " scoped to " + scope)
+  std::cerr << "Created " << request.role << " token " << issued->principal.token_id
+            << (request.scope.empty() ? "" : " scoped to " + request.scope)
+            << (expires_at ? ", expiring at " + FormatRfc3339(*expires_at) : "")
             << ". It is shown only this once:\n";
   std::cout << issued->token << "\n";
+  return 0;
+}
+
+int ListTokens(const CommonFlags& flags) {
+  auto config = flags.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  auto store = OpenExistingDataDir(*config);
+  if (!store.ok()) return Fail(store.status());
+  TokenService tokens(**store, SystemClock::Instance());
+  auto list = tokens.List();
+  if (!list.ok()) return Fail(list.status());
+  std::vector<std::array<std::string, 7>> table{
+      {"ID", "ROLE", "SCOPE", "LABEL", "CREATED", "EXPIRES", "REVOKED"}};
+  for (const TokenInfo& t : *list) {
+    table.push_back({std::to_string(t.id), std::string(RoleName(t.role)),
+                     t.scope.empty() ? "-" : t.scope, t.label.empty() ? "-" : t.label, t.created_at,
+                     t.expires_at.value_or("never"), t.revoked_at.value_or("-")});
+  }
+  std::array<size_t, 7> width{};
+  for (const auto& row : table) {
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : table) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      line += c + 1 == row.size() ? row[c] : fmt::format("{:<{}}  ", row[c], width[c]);
+    }
+    std::cout << line << "\n";
+  }
+  return 0;
+}
+
+int RevokeToken(const CommonFlags& flags, int64_t id) {
+  auto config = flags.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  auto store = OpenExistingDataDir(*config);
+  if (!store.ok()) return Fail(store.status());
+  TokenService tokens(**store, SystemClock::Instance());
+  if (Status s = tokens.Revoke(id); !s.ok()) return Fail(s);
+  std::cout << "Revoked token " << id << ". A running server refuses it within a second.\n";
   return 0;
 }
 
@@ -260,14 +384,37 @@ int Main(int argc, char** argv) {
       "create",
       "Create a token and print it once. Roles: admin, factory (--scope FACTORY_ID), "
       "host (--scope BASE_ID), consumer (--scope BUYER_ID), trainer.");
-  std::string role, scope, label;
-  token_create->add_option("--role", role, "admin, factory, host, consumer or trainer")
+  TokenRequest token_request;
+  token_create
+      ->add_option("--role", token_request.role, "admin, factory, host, consumer or trainer")
       ->required()
       ->check(CLI::IsMember({"admin", "factory", "host", "consumer", "trainer"}));
-  token_create->add_option("--scope", scope,
+  token_create->add_option("--scope", token_request.scope,
                            "The factory, base or buyer id the token is confined to");
-  token_create->add_option("--label", label, "A note to remember what the token is for");
+  token_create->add_option("--label", token_request.label,
+                           "A note to remember what the token is for");
+  auto* expires_in = token_create->add_option(
+      "--expires-in", token_request.expires_in,
+      "Refuse the token after this long: 90s, 15m, 12h, 30d, 1d12h (default: never)");
+  token_create
+      ->add_option("--expires-at", token_request.expires_at,
+                   "Refuse the token from this RFC 3339 time on, e.g. 2026-12-31T23:59:59Z")
+      ->excludes(expires_in);
   token_flags.AddTo(token_create, false);
+
+  CommonFlags token_list_flags, token_revoke_flags;
+  auto* token_list = token->add_subcommand(
+      "list", "List tokens: id, role, scope, label, creation, expiry, revocation (never secrets).");
+  token_list_flags.AddTo(token_list, false);
+  auto* token_revoke = token->add_subcommand(
+      "revoke",
+      "Revoke a token by its id (see 'token list'); a running server refuses it within "
+      "a second.");
+  int64_t revoke_id = 0;
+  token_revoke->add_option("ID", revoke_id, "The token's id")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  token_revoke_flags.AddTo(token_revoke, false);
 
   CommonFlags rebuild_flags;
   auto* rebuild = admin->add_subcommand(
@@ -281,7 +428,9 @@ int Main(int argc, char** argv) {
   if (demo->parsed()) return Serve(demo_flags, true);
   if (import_factories->parsed()) return Import(import_flags, "factories", import_file);
   if (import_products->parsed()) return Import(import_flags, "products", import_file);
-  if (token_create->parsed()) return CreateToken(token_flags, role, scope, label);
+  if (token_create->parsed()) return CreateToken(token_flags, token_request);
+  if (token_list->parsed()) return ListTokens(token_list_flags);
+  if (token_revoke->parsed()) return RevokeToken(token_revoke_flags, revoke_id);
   if (rebuild->parsed()) return RebuildProjections(rebuild_flags);
   return 0;
 }
