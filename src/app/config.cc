@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <thread>
 
 #include "log/wal.h"
@@ -13,6 +14,15 @@ namespace {
 
 Status ConfigError(const std::string& key, const std::string& msg) {
   return Status::InvalidArgument("invalid_config", key + ": " + msg, key);
+}
+
+// "thunder.toml, line 3: " before an error about something in the file.
+std::string Where(const std::string& path, const toml::source_region& source) {
+  return path + ", line " + std::to_string(source.begin.line) + ": ";
+}
+
+Status AtLine(const Status& s, const std::string& path, const toml::source_region& source) {
+  return Status(s.kind(), s.code(), Where(path, source) + s.message(), s.field());
 }
 
 template <typename T>
@@ -69,6 +79,14 @@ Status Config::Validate() const {
   RETURN_IF_ERROR(ListenAddress().status());
   if (data_dir.empty()) return ConfigError("data_dir", "must not be empty");
   if (io_threads < 1 || io_threads > 64) return ConfigError("io_threads", "must be 1 to 64");
+  if (max_connections < 1) return ConfigError("max_connections", "must be at least 1");
+  if (max_connections_per_ip < 1) {
+    return ConfigError("max_connections_per_ip", "must be at least 1");
+  }
+  if (store_threads < 1 || store_threads > 64) {
+    return ConfigError("store_threads", "must be 1 to 64");
+  }
+  if (store_queue < 1) return ConfigError("store_queue", "must be at least 1");
   if (partitions > 256) return ConfigError("engine.partitions", "must be 1 to 256");
   if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error") {
     return ConfigError("log.level", "must be debug, info, warn or error");
@@ -82,16 +100,20 @@ Status LoadConfigFile(Env& env, const std::string& path, Config& config) {
   try {
     root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument(
-        "invalid_config",
-        path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+    return Status::InvalidArgument("invalid_config",
+                                   Where(path, e.source()) + std::string(e.description()));
   }
+  // Where each key was set, so that a value Validate() refuses is named with its line.
+  std::map<std::string, toml::source_region> set_at;
   for (auto&& [section, node] : root) {
     const std::string name(section.str());
     const toml::table* table = node.as_table();
-    if (table == nullptr) return ConfigError(name, "expected a [" + name + "] table");
+    if (table == nullptr) {
+      return AtLine(ConfigError(name, "expected a [" + name + "] table"), path, node.source());
+    }
     for (auto&& [k, v] : *table) {
       const std::string key = name + "." + std::string(k.str());
+      set_at[key] = v.source();
       Status s;
       if (key == "server.listen") {
         s = ReadString(v, key, config.listen);
@@ -105,6 +127,14 @@ Status LoadConfigFile(Env& env, const std::string& path, Config& config) {
         s = ReadInt(v, key, 100, 3'600'000, config.read_timeout_ms);
       } else if (key == "server.shutdown_grace_ms") {
         s = ReadInt(v, key, 0, 3'600'000, config.shutdown_grace_ms);
+      } else if (key == "server.max_connections") {
+        s = ReadInt(v, key, 1, 1'000'000, config.max_connections);
+      } else if (key == "server.max_connections_per_ip") {
+        s = ReadInt(v, key, 1, 1'000'000, config.max_connections_per_ip);
+      } else if (key == "server.store_threads") {
+        s = ReadInt(v, key, 1, 64, config.store_threads);
+      } else if (key == "server.store_queue") {
+        s = ReadInt(v, key, 1, 1'000'000, config.store_queue);
       } else if (key == "engine.partitions") {
         s = ReadInt(v, key, 1, 256, config.partitions);
       } else if (key == "engine.snapshot_every") {
@@ -116,13 +146,20 @@ Status LoadConfigFile(Env& env, const std::string& path, Config& config) {
       } else if (key == "log.level") {
         s = ReadString(v, key, config.log_level);
       } else {
-        const auto line = v.source().begin.line;
-        return ConfigError(key, "unknown setting (line " + std::to_string(line) + ")");
+        s = ConfigError(key, "unknown setting");
       }
-      RETURN_IF_ERROR(s);
+      if (!s.ok()) return AtLine(s, path, v.source());
     }
   }
-  return config.Validate();
+  Status valid = config.Validate();
+  if (valid.ok()) return valid;
+  // Validate() names fields without their table ("listen" for server.listen).
+  for (const char* table : {"", "server.", "engine.", "store.", "log."}) {
+    if (auto it = set_at.find(std::string(table) + valid.field()); it != set_at.end()) {
+      return AtLine(valid, path, it->second);
+    }
+  }
+  return valid;
 }
 
 }  // namespace thunder::app

@@ -20,6 +20,14 @@ struct Config {
   uint64_t max_body_bytes = 1024 * 1024;
   int64_t read_timeout_ms = 15'000;
   int64_t shutdown_grace_ms = 10'000;
+  // Open client connections in all and from one IP; over either, a new one is closed at
+  // once (a few more are kept for /healthz and /metrics, see docs/configuration.md).
+  uint32_t max_connections = 10'000;
+  uint32_t max_connections_per_ip = 1'000;
+  // Threads that run the requests which wait on the store, and how many such requests
+  // may queue for them before the answer is 503.
+  int store_threads = 2;
+  uint32_t store_queue = 1'024;
   std::string log_level = "info";
   // Engine partitions; 0 means one per core. Fixed for a data directory once it has a log.
   uint32_t partitions = 0;
@@ -37,8 +45,9 @@ struct Config {
   Status Validate() const;
 };
 
-// Reads the [server], [store] and [log] tables of a TOML file over `config`. Unknown keys
-// and wrong types are errors that name the key and line.
+// Reads the [server], [engine], [store] and [log] tables of a TOML file over `config`.
+// Syntax errors, unknown keys, wrong types and values out of range are errors that name
+// the file, the line and (but for syntax errors) the key.
 Status LoadConfigFile(Env& env, const std::string& path, Config& config);
 
 }  // namespace thunder::app

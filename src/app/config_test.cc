@@ -43,6 +43,10 @@ max_header_bytes = 8192
 max_body_bytes = 65536
 read_timeout_ms = 5000
 shutdown_grace_ms = 2000
+max_connections = 500
+max_connections_per_ip = 20
+store_threads = 3
+store_queue = 64
 [store]
 data_dir = "/var/lib/thunder"
 uri = "sqlite:/var/lib/thunder/main.db"
@@ -57,6 +61,10 @@ level = "warn"
   EXPECT_EQ(c.max_body_bytes, 65536u);
   EXPECT_EQ(c.read_timeout_ms, 5000);
   EXPECT_EQ(c.shutdown_grace_ms, 2000);
+  EXPECT_EQ(c.max_connections, 500u);
+  EXPECT_EQ(c.max_connections_per_ip, 20u);
+  EXPECT_EQ(c.store_threads, 3);
+  EXPECT_EQ(c.store_queue, 64u);
   EXPECT_EQ(c.data_dir, "/var/lib/thunder");
   EXPECT_EQ(c.StoreSpec(), "sqlite:/var/lib/thunder/main.db");
   EXPECT_EQ(c.log_level, "warn");
@@ -74,6 +82,23 @@ TEST_F(ConfigTest, ErrorsNameTheKey) {
   EXPECT_EQ(Load("[server\n", c).code(), "invalid_config");
   EXPECT_EQ(LoadConfigFile(Env::Default(), "/nonexistent/thunder.toml", c).kind(),
             ErrorKind::kNotFound);
+}
+
+TEST_F(ConfigTest, EveryErrorAboutTheFileNamesItsLine) {
+  Config c;
+  auto expect_line = [&](const std::string& text, int line) {
+    const Status s = Load(text, c);
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.message().find(path_ + ", line " + std::to_string(line) + ":"), std::string::npos)
+        << text << " -> " << s.message();
+  };
+  expect_line("[server\n", 1);                                      // syntax
+  expect_line("[server]\n\nlisen = \"x\"\n", 3);                   // unknown key
+  expect_line("[server]\nlisten = \"x:1\"\nio_threads = \"two\"\n", 3);  // wrong type
+  expect_line("[server]\n\n\nmax_connections = 0\n", 4);            // out of range
+  expect_line("# settings\n[log]\nlevel = \"loud\"\n", 3);            // refused by Validate
+  expect_line("[server]\nlisten = \"nohost\"\n", 2);
+  expect_line("\nserver = 5\n", 2);                                 // not a table
 }
 
 TEST_F(ConfigTest, ListenAddressForms) {

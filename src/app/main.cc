@@ -30,6 +30,8 @@ struct CommonFlags {
   std::string data_dir;
   std::string store;
   int io_threads = 0;
+  uint32_t max_connections = 0;
+  uint32_t max_connections_per_ip = 0;
   uint32_t partitions = 0;
 
   void AddTo(CLI::App* cmd, bool serving) {
@@ -44,6 +46,12 @@ struct CommonFlags {
                       "Address to serve on, host:port (default: 127.0.0.1:8080)");
       cmd->add_option("--io-threads", io_threads, "HTTP I/O threads (default: 2)")
           ->check(CLI::Range(1, 64));
+      cmd->add_option("--max-connections", max_connections,
+                      "Open client connections at most (default: 10000)")
+          ->check(CLI::Range(1, 1'000'000));
+      cmd->add_option("--max-connections-per-ip", max_connections_per_ip,
+                      "Open connections from one client IP at most (default: 1000)")
+          ->check(CLI::Range(1, 1'000'000));
     }
     cmd->add_option(
            "--partitions", partitions,
@@ -59,6 +67,8 @@ struct CommonFlags {
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (!store.empty()) config.store = store;
     if (io_threads > 0) config.io_threads = io_threads;
+    if (max_connections > 0) config.max_connections = max_connections;
+    if (max_connections_per_ip > 0) config.max_connections_per_ip = max_connections_per_ip;
     if (partitions > 0) config.partitions = partitions;
     RETURN_IF_ERROR(config.Validate());
     return config;

@@ -26,8 +26,11 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   p->projector_->Start([engine](uint64_t seq) { engine->ConsumerCaughtUp(seq); });
   p->metrics_ = std::make_unique<http::Metrics>();
   TokenService* tokens = p->tokens_.get();
+  // A cached token is checked on the I/O thread; any other goes to the store on the
+  // server's worker pool.
   p->router_ = std::make_unique<http::Router>(
-      [tokens](std::string_view header) { return tokens->Authenticate(header); });
+      [tokens](std::string_view header) { return tokens->Authenticate(header); },
+      [tokens](std::string_view header) { return tokens->AuthenticateFromCache(header); });
   http::AddSystemRoutes(*p->router_, *p->metrics_, kVersion);
   // The engine's own counters, read at scrape time.
   engine::Engine* e = p->engine_.get();
@@ -61,6 +64,10 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   options.max_body_bytes = config.max_body_bytes;
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.shutdown_grace = std::chrono::milliseconds(config.shutdown_grace_ms);
+  options.max_connections = config.max_connections;
+  options.max_connections_per_ip = config.max_connections_per_ip;
+  options.blocking_threads = config.store_threads;
+  options.max_blocking_queue = config.store_queue;
   p->server_ = std::make_unique<http::Server>(options, *p->router_, *p->metrics_);
   return p;
 }

@@ -18,6 +18,12 @@ std::string PageSchema(const ResourceSpec& spec) {
 }  // namespace
 
 void AddCatalogRoutes(http::Router& router, CatalogService& service) {
+  // Every catalog route reads or writes the store, so it runs on the server's worker pool,
+  // never on an I/O thread.
+  auto add = [&router](http::Route route) {
+    route.blocking = true;
+    router.Add(std::move(route));
+  };
   for (const ResourceSpec& spec : AllResources()) {
     const std::string collection = "/v1/" + std::string(spec.name);
     const std::string item = collection + "/{id}";
@@ -30,7 +36,7 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
       if (f.filterable) list_params.emplace_back(f.name);
     }
 
-    router.Add({"POST",
+    add({"POST",
                 collection,
                 true,
                 {"Create a " + std::string(spec.singular) +
@@ -43,7 +49,7 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
                 [svc, s](const http::RouteContext& ctx) {
                   return EntityResponse(svc->Create(*ctx.principal, *s, ctx.request.body), 201);
                 }});
-    router.Add({"GET",
+    add({"GET",
                 collection,
                 true,
                 {"List " + std::string(spec.summary) +
@@ -56,7 +62,7 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
                   if (!page.ok()) return http::ErrorResponse(page.status());
                   return http::Response::Json(200, std::move(*page));
                 }});
-    router.Add(
+    add(
         {"GET",
          item,
          true,
@@ -64,7 +70,7 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
          [svc, s](const http::RouteContext& ctx) {
            return EntityResponse(svc->Get(*ctx.principal, *s, ctx.path_params.at(0)), 200);
          }});
-    router.Add({"PATCH",
+    add({"PATCH",
                 item,
                 true,
                 {"Change some fields of a " + std::string(spec.singular),

@@ -221,7 +221,8 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
               nullptr,
               [e, st](const http::RouteContext& ctx, http::Responder respond) {
                 CreateDrop(*e, *st, ctx, std::move(respond));
-              }});
+              },
+              /*blocking=*/true});
   router.Add({"GET",
               "/v1/drops/{id}",
               true,
