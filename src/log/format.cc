@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
+#include <algorithm>
 
 #include "log/crc32c.h"
 
@@ -28,31 +28,50 @@ uint64_t GetU64(const char* p) {
 
 constexpr size_t kHeaderFieldsSize = 32;  // magic, version, partitions, segment, first_seq
 
-// A good record at `offset`? Fills seq and body.
-bool RecordAt(std::string_view bytes, uint64_t offset, uint64_t& seq, std::string_view& body,
-              std::string& why) {
-  if (offset + kRecordHeaderSize > bytes.size()) {
-    why = "a record header runs past the end of the file";
-    return false;
+uint64_t RoundUpToBlock(uint64_t n) { return (n + kBlockSize - 1) / kBlockSize * kBlockSize; }
+
+struct BatchHeader {
+  uint32_t count = 0;
+  uint64_t first_seq = 0;
+  uint32_t payload_size = 0;
+  uint32_t payload_crc = 0;
+};
+
+enum class BatchCheck { kGood, kEnd, kBad };
+
+// Checks the batch at `offset`: its header's own checksum, then that its payload is all
+// there and matches its checksum. kEnd is an all-zero header: nothing was written here.
+BatchCheck CheckBatch(std::string_view bytes, uint64_t offset, BatchHeader& h, std::string& why) {
+  if (offset + kBatchHeaderSize > bytes.size()) {
+    why = "a batch header runs past the end of the file";
+    return std::all_of(bytes.begin() + static_cast<ptrdiff_t>(offset), bytes.end(),
+                       [](char c) { return c == '\0'; })
+               ? BatchCheck::kEnd
+               : BatchCheck::kBad;
   }
-  const uint32_t length = GetU32(bytes.data() + offset);
-  const uint32_t crc = UnmaskCrc(GetU32(bytes.data() + offset + 4));
-  if (length < 8 || length > kMaxRecordPayload) {
-    why = fmt::format("impossible record length {}", length);
-    return false;
+  const std::string_view header = bytes.substr(offset, kBatchHeaderSize);
+  if (std::all_of(header.begin(), header.end(), [](char c) { return c == '\0'; })) {
+    return BatchCheck::kEnd;
   }
-  if (offset + kRecordHeaderSize + length > bytes.size()) {
-    why = "a record runs past the end of the file";
-    return false;
+  const char* p = header.data();
+  if (header.substr(0, 4) != kBatchMagic ||
+      UnmaskCrc(GetU32(p + 28)) != Crc32c(header.substr(0, 28))) {
+    why = "batch header checksum mismatch";
+    return BatchCheck::kBad;
   }
-  const std::string_view payload = bytes.substr(offset + kRecordHeaderSize, length);
-  if (Crc32c(payload) != crc) {
-    why = "checksum mismatch";
-    return false;
+  h.count = GetU32(p + 4);
+  h.first_seq = GetU64(p + 8);
+  h.payload_size = GetU32(p + 16);
+  h.payload_crc = UnmaskCrc(GetU32(p + 20));
+  if (h.payload_size > bytes.size() - offset - kBatchHeaderSize) {
+    why = "a batch runs past the end of the file";
+    return BatchCheck::kBad;
   }
-  seq = GetU64(payload.data());
-  body = payload.substr(8);
-  return true;
+  if (Crc32c(bytes.substr(offset + kBatchHeaderSize, h.payload_size)) != h.payload_crc) {
+    why = "batch checksum mismatch";
+    return BatchCheck::kBad;
+  }
+  return BatchCheck::kGood;
 }
 
 }  // namespace
@@ -88,79 +107,98 @@ Result<SegmentHeader> DecodeHeader(std::string_view block) {
   return h;
 }
 
-void AppendRecord(std::string& out, uint64_t seq, std::string_view body) {
-  // A record header never straddles a block boundary: fewer than 8 bytes left in a block
-  // are padding, so a reader can tell padding from a record without looking past it.
-  if (const size_t left = kBlockSize - out.size() % kBlockSize; left < kRecordHeaderSize) {
-    out.append(left, '\0');
-  }
-  const size_t start = out.size();
-  PutU32(out, static_cast<uint32_t>(8 + body.size()));
-  PutU32(out, 0);  // the CRC, filled below
-  PutU64(out, seq);
-  out.append(body);
-  const uint32_t crc = MaskCrc(Crc32c(std::string_view(out).substr(start + kRecordHeaderSize)));
-  for (int i = 0; i < 4; ++i) out[start + 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+void AppendRecord(std::string& payload, std::string_view body) {
+  PutU32(payload, static_cast<uint32_t>(body.size()));
+  payload.append(body);
 }
 
-void PadToBlock(std::string& out, uint64_t file_offset) {
-  const uint64_t end = file_offset + out.size();
-  out.append(static_cast<size_t>((kBlockSize - end % kBlockSize) % kBlockSize), '\0');
+uint64_t BatchBytes(uint64_t payload_size) {
+  return RoundUpToBlock(kBatchHeaderSize + payload_size);
+}
+
+void AppendBatch(std::string& out, uint64_t first_seq, uint32_t count, std::string_view payload) {
+  const size_t start = out.size();
+  out.append(kBatchMagic);
+  PutU32(out, count);
+  PutU64(out, first_seq);
+  PutU32(out, static_cast<uint32_t>(payload.size()));
+  PutU32(out, MaskCrc(Crc32c(payload)));
+  PutU32(out, 0);
+  PutU32(out, MaskCrc(Crc32c(std::string_view(out).substr(start, 28))));
+  out.append(payload);
+  out.append(static_cast<size_t>(BatchBytes(payload.size()) - kBatchHeaderSize - payload.size()),
+             '\0');
 }
 
 Result<SegmentScan> ScanSegment(
-    std::string_view bytes, const std::function<Status(uint64_t, std::string_view)>& on_record) {
+    std::string_view bytes, uint64_t first_seq,
+    const std::function<Status(uint64_t, std::string_view)>& on_record) {
   SegmentScan scan;
-  uint64_t offset = kBlockSize;  // records start after the header block
+  scan.next_seq = first_seq;
+  uint64_t offset = kBlockSize;  // batches start after the header block
   scan.valid_end = std::min<uint64_t>(kBlockSize, bytes.size());
-  std::string why;
-  while (offset + 4 <= bytes.size()) {
-    if (const uint64_t left = kBlockSize - offset % kBlockSize; left < kRecordHeaderSize) {
-      offset += left;  // too little room for a record header: padding
-      continue;
-    }
-    if (GetU32(bytes.data() + offset) == 0) {
-      // Zero length: padding to the end of this block, or the end of the data when the
-      // whole next block starts with zero.
-      if (offset % kBlockSize == 0) break;
-      offset += kBlockSize - offset % kBlockSize;
-      continue;
-    }
-    uint64_t seq = 0;
-    std::string_view body;
-    if (!RecordAt(bytes, offset, seq, body, why) || (scan.records > 0 && seq <= scan.last_seq)) {
-      if (why.empty()) why = "sequence numbers go backwards";
-      scan.torn = true;
-      scan.torn_at = offset;
-      scan.torn_reason = why;
-      // Damage followed by good records is not a torn tail: look at later blocks.
-      for (uint64_t b = (offset / kBlockSize + 1) * kBlockSize;
-           b + kRecordHeaderSize <= bytes.size(); b += kBlockSize) {
-        uint64_t later_seq = 0;
-        std::string_view later_body;
+  auto damage = [&](uint64_t at, std::string why, bool certain) {
+    scan.damaged = true;
+    scan.damage_at = at;
+    scan.damage_reason = std::move(why);
+    scan.certain = certain;
+  };
+  while (offset < bytes.size()) {
+    BatchHeader h;
+    std::string why;
+    const BatchCheck check = CheckBatch(bytes, offset, h, why);
+    if (check != BatchCheck::kGood) {
+      // Whatever follows an end or a bad batch was never acknowledged, unless a good batch
+      // sits at a later block boundary: then this is damage, not a torn last write.
+      for (uint64_t b = offset + kBlockSize; b < bytes.size(); b += kBlockSize) {
+        BatchHeader later;
         std::string ignored;
-        if (RecordAt(bytes, b, later_seq, later_body, ignored) && later_seq > scan.last_seq) {
-          scan.valid_after_damage = true;
-          scan.valid_after_offset = b;
-          break;
+        if (CheckBatch(bytes, b, later, ignored) == BatchCheck::kGood) {
+          damage(offset, fmt::format("{}, and a good batch follows at offset {}",
+                                     check == BatchCheck::kEnd ? "an empty block" : why, b),
+                 true);
+          return scan;
         }
+      }
+      if (check == BatchCheck::kBad) {
+        damage(offset, why, false);
+      } else if (std::any_of(bytes.begin() + static_cast<ptrdiff_t>(offset), bytes.end(),
+                             [](char c) { return c != '\0'; })) {
+        damage(offset, "bytes after the end of the data", false);
       }
       return scan;
     }
-    RETURN_IF_ERROR(on_record(seq, body));
-    ++scan.records;
-    scan.last_seq = seq;
-    offset += kRecordHeaderSize + 8 + body.size();
-    scan.valid_end = offset;
-  }
-  // Trailing bytes too short for a length that are not zero are a torn tail too.
-  for (uint64_t i = offset; i < bytes.size() && i < offset + 4; ++i) {
-    if (bytes[i] != '\0' && offset % kBlockSize != 0) {
-      scan.torn = true;
-      scan.torn_at = offset;
-      scan.torn_reason = "a record header runs past the end of the file";
-      break;
+    if (h.first_seq != scan.next_seq) {
+      damage(offset,
+             fmt::format("sequence gap: the batch starts at record {}, the log expects {}",
+                         h.first_seq, scan.next_seq),
+             true);
+      return scan;
     }
+    // The checksums hold: the records must fill the payload exactly.
+    const std::string_view payload = bytes.substr(offset + kBatchHeaderSize, h.payload_size);
+    size_t at = 0;
+    uint32_t n = 0;
+    for (; n < h.count && at + 4 <= payload.size(); ++n) {
+      const uint32_t length = GetU32(payload.data() + at);
+      if (length > kMaxRecordBody || length > payload.size() - at - 4) break;
+      at += 4 + length;
+    }
+    if (n != h.count || at != payload.size()) {
+      damage(offset, "a batch whose records do not fill it", true);
+      return scan;
+    }
+    at = 0;
+    for (uint32_t i = 0; i < h.count; ++i) {
+      const uint32_t length = GetU32(payload.data() + at);
+      RETURN_IF_ERROR(on_record(h.first_seq + i, payload.substr(at + 4, length)));
+      at += 4 + length;
+    }
+    scan.records += h.count;
+    ++scan.batches;
+    scan.next_seq = h.first_seq + h.count;
+    offset += BatchBytes(h.payload_size);
+    scan.valid_end = std::min<uint64_t>(offset, bytes.size());
   }
   return scan;
 }

@@ -1,6 +1,6 @@
 // The write-ahead log's on-disk format; docs/wal-format.md is its specification.
-// Pure functions over bytes: encoding a record, encoding and checking a segment header,
-// and scanning a segment's bytes for records. Safe from any thread.
+// Pure functions over bytes: encoding records and batches, encoding and checking a segment
+// header, and scanning a segment's bytes for batches. Safe from any thread.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +13,11 @@
 namespace thunder::log {
 
 inline constexpr size_t kBlockSize = 4096;
-inline constexpr uint32_t kFormatVersion = 1;
-inline constexpr size_t kRecordHeaderSize = 8;           // length + masked CRC32C
-inline constexpr uint32_t kMaxRecordPayload = 1u << 20;  // 1 MiB
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr size_t kBatchHeaderSize = 32;
+inline constexpr uint32_t kMaxRecordBody = 1u << 20;  // 1 MiB
 inline constexpr std::string_view kMagic = "THUNDWAL";
+inline constexpr std::string_view kBatchMagic = "BTCH";
 
 struct SegmentHeader {
   uint32_t version = kFormatVersion;
@@ -29,29 +30,35 @@ struct SegmentHeader {
 std::string EncodeHeader(const SegmentHeader& h);
 Result<SegmentHeader> DecodeHeader(std::string_view block);
 
-// Appends one record (length, masked CRC32C, payload) to `out`, which must begin at a
-// block boundary of the file: a record never starts in the last 7 bytes of a block.
-void AppendRecord(std::string& out, uint64_t seq, std::string_view body);
-// Appends zeros to `out` until `file_offset + out.size()` is a multiple of kBlockSize.
-void PadToBlock(std::string& out, uint64_t file_offset);
+// Appends one record (its length, then its body) to a batch's payload.
+void AppendRecord(std::string& payload, std::string_view body);
+// Appends one batch to `out`, which must end at a block boundary of the file: the batch
+// header (count, first sequence number, payload length and checksums), the payload of
+// `count` records made by AppendRecord, and zeros up to the next block boundary.
+void AppendBatch(std::string& out, uint64_t first_seq, uint32_t count, std::string_view payload);
+// The bytes AppendBatch adds for a payload of `payload_size` bytes.
+uint64_t BatchBytes(uint64_t payload_size);
 
 // What scanning one segment found.
 struct SegmentScan {
-  uint64_t valid_end = 0;  // offset just past the last good record
-  uint64_t last_seq = 0;   // sequence number of the last good record (0 when none)
+  uint64_t valid_end = 0;  // the block boundary just past the last good batch
+  uint64_t next_seq = 0;   // the sequence number the next record would have
   uint64_t records = 0;
-  bool torn = false;     // bytes after valid_end that are neither padding nor records
-  uint64_t torn_at = 0;  // where the bad bytes start, when torn
-  std::string torn_reason;
-  // When torn: a good record was found after the damage, so the damage is not a tail.
-  bool valid_after_damage = false;
-  uint64_t valid_after_offset = 0;
+  uint64_t batches = 0;
+  // Bytes after valid_end that are not an empty (all-zero) end: a torn batch, or damage.
+  bool damaged = false;
+  uint64_t damage_at = 0;
+  std::string damage_reason;
+  // The damage cannot be a torn last write: a good batch follows it, or a batch whose
+  // checksums hold says something impossible (a sequence gap, records that do not fit).
+  bool certain = false;
 };
 
-// Calls `on_record(seq, body)` for every good record of a segment whose bytes (header
-// block included) are `bytes`. Stops at the end of the data or at the first damaged
-// record; a non-OK status from on_record stops the scan and is returned.
-Result<SegmentScan> ScanSegment(std::string_view bytes,
+// Calls `on_record(seq, body)` for every record of every good batch of a segment whose
+// bytes (header block included) are `bytes`, and whose first record is `first_seq`.
+// Stops at the end of the data or at the first damaged batch; a non-OK status from
+// on_record stops the scan and is returned.
+Result<SegmentScan> ScanSegment(std::string_view bytes, uint64_t first_seq,
                                 const std::function<Status(uint64_t, std::string_view)>& on_record);
 
 // "wal-000000000042.log"

@@ -32,7 +32,6 @@ Result<RecoveryInfo> RecoverWal(
     if (const uint64_t s = ParseSegmentFileName(n); s > 0) numbers.push_back(s);
   }
   std::sort(numbers.begin(), numbers.end());
-  uint64_t previous_end = 0;
   for (size_t i = 0; i < numbers.size(); ++i) {
     const uint64_t segment = numbers[i];
     const bool last = i + 1 == numbers.size();
@@ -44,12 +43,11 @@ Result<RecoveryInfo> RecoverWal(
     auto header = DecodeHeader(std::string_view(bytes).substr(0, kBlockSize));
     if (!header.ok()) {
       if (last && bytes.size() <= kBlockSize) {
-        // A segment whose creation was cut short: it holds nothing; remove it.
+        // A segment whose creation was cut short: it holds nothing; remove it. The one
+        // before it is the last again, and it ends where its last batch ends.
         RETURN_IF_ERROR(env.RemoveFile(path));
-        if (i > 0) {
-          info.last_segment = numbers[i - 1];
-          info.segment_size = previous_end;
-        }
+        RETURN_IF_ERROR(env.SyncDir(dir));
+        info.removed_empty_segment = segment;
         break;
       }
       return Corrupt(fmt::format("{}: {}", path, header.status().message()));
@@ -60,36 +58,43 @@ Result<RecoveryInfo> RecoverWal(
                                 "for {}; start with --partitions {}",
                                 dir, header->partitions, partitions, header->partitions));
     }
-    if (header->segment != segment || header->first_seq < info.next_seq) {
-      return Corrupt(fmt::format("{}: header does not match its place in the log", path));
+    if (header->segment != segment) {
+      return Corrupt(fmt::format("{}: header names segment {}", path, header->segment));
+    }
+    if (i > 0 && header->first_seq != info.next_seq) {
+      // Records are numbered without gaps across segments; a gap means records were lost.
+      return Corrupt(fmt::format(
+          "{}: starts at record {}, but the previous segment ends before record {}{}", path,
+          header->first_seq, info.next_seq,
+          header->first_seq > info.next_seq
+              ? fmt::format(": records {} to {} are missing", info.next_seq, header->first_seq - 1)
+              : ""));
     }
     info.next_seq = header->first_seq;
     info.segments.emplace_back(segment, header->first_seq);
     ASSIGN_OR_RETURN(const SegmentScan scan,
-                     ScanSegment(bytes, [&](uint64_t seq, std::string_view body) -> Status {
-                       if (seq < info.next_seq) {
-                         return Corrupt(fmt::format("{}: record {} is out of order", path, seq));
-                       }
-                       info.next_seq = seq + 1;
-                       ++info.records;
-                       return on_record(seq, body);
-                     }));
-    if (scan.torn && (!last || scan.valid_after_damage)) {
-      return Corrupt(fmt::format(
-          "{}: damaged record at offset {} ({}){}", path, scan.torn_at, scan.torn_reason,
-          scan.valid_after_damage
-              ? fmt::format(", followed by good records at offset {}", scan.valid_after_offset)
-              : ", and later segments follow"));
+                     ScanSegment(bytes, header->first_seq,
+                                 [&](uint64_t seq, std::string_view body) -> Status {
+                                   ++info.records;
+                                   return on_record(seq, body);
+                                 }));
+    info.next_seq = scan.next_seq;
+    if (scan.damaged && (!last || scan.certain)) {
+      return Corrupt(fmt::format("{}: damaged at offset {} ({}){}", path, scan.damage_at,
+                                 scan.damage_reason, last ? "" : ", and later segments follow"));
     }
-    previous_end = scan.valid_end;
-    if (last) {
-      info.last_segment = segment;
-      info.segment_size = scan.valid_end;
-      if (bytes.size() > scan.valid_end) {
-        // Unacknowledged bytes past the last good record: a torn or unfinished batch.
-        info.dropped_tail_bytes = bytes.size() - scan.valid_end;
-        RETURN_IF_ERROR(env.Truncate(path, scan.valid_end));
-      }
+    if (!last && scan.valid_end != bytes.size()) {
+      return Corrupt(fmt::format("{}: the data ends at offset {} of {}, and later segments follow",
+                                 path, scan.valid_end, bytes.size()));
+    }
+    info.last_segment = segment;
+    info.segment_size = scan.valid_end;
+    info.dropped_tail_bytes = 0;
+    if (last && bytes.size() > scan.valid_end) {
+      // Bytes past the last good batch were never acknowledged: a torn or unfinished batch.
+      info.dropped_tail_bytes = bytes.size() - scan.valid_end;
+      info.dropped_tail_segment = segment;
+      RETURN_IF_ERROR(env.Truncate(path, scan.valid_end));
     }
   }
   return info;
@@ -119,10 +124,12 @@ Result<std::unique_ptr<Wal>> Wal::Open(Env& env, WalOptions options,
   if (recovered.last_segment == 0) {
     RETURN_IF_ERROR(wal->StartSegment(1, recovered.next_seq));
   } else {
-    ASSIGN_OR_RETURN(wal->file_,
-                     env.NewAppendableFile(PathOf(wal->options_.dir, recovered.last_segment)));
+    const std::string path = PathOf(wal->options_.dir, recovered.last_segment);
+    ASSIGN_OR_RETURN(wal->file_, env.NewAppendableFile(path));
     wal->segment_ = recovered.last_segment;
-    wal->file_size_ = recovered.segment_size;
+    // The file's real size: appends land there, and the next batch is padded from it to
+    // its block boundary.
+    ASSIGN_OR_RETURN(wal->file_size_, env.FileSize(path));
   }
   wal->thread_ = std::thread([w = wal.get()] {
     pthread_setname_np(pthread_self(), "thunder-wal");
@@ -166,8 +173,10 @@ uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
     done(s, 0);
     return 0;
   }
-  if (pending_.empty()) pending_first_seq_ = next_seq_;
-  for (const std::string& body : bodies) AppendRecord(pending_, next_seq_++, body);
+  if (pending_count_ == 0) pending_first_seq_ = next_seq_;
+  for (const std::string& body : bodies) AppendRecord(pending_, body);
+  pending_count_ += static_cast<uint32_t>(bodies.size());
+  next_seq_ += bodies.size();
   const uint64_t last = next_seq_ - 1;
   pending_done_.emplace_back(last, std::move(done));
   stats_.records += bodies.size();
@@ -181,30 +190,44 @@ uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
 
 void Wal::Run() {
   std::string batch;
+  std::string write;
   std::vector<std::pair<uint64_t, Completion>> done;
   for (;;) {
     uint64_t first_seq = 0;
+    uint32_t count = 0;
     {
       std::unique_lock lock(mu_);
       writer_waiting_ = true;
-      wake_.wait(lock, [&] { return !pending_.empty() || closing_; });
+      wake_.wait(lock, [&] { return pending_count_ > 0 || closing_; });
       writer_waiting_ = false;
-      if (pending_.empty()) return;  // closing, nothing left
+      if (pending_count_ == 0) return;  // closing, nothing left
       batch.swap(pending_);
       done.swap(pending_done_);
       first_seq = pending_first_seq_;
+      count = pending_count_;
+      pending_count_ = 0;
     }
     Status s;
     if (file_size_ >= options_.segment_bytes) s = StartSegment(segment_ + 1, first_seq);
     if (s.ok()) {
-      // Start the batch on a fresh block so that tearing it cannot reach acknowledged data.
-      std::string write;
-      PadToBlock(write, file_size_);
-      write.append(batch);
-      PadToBlock(write, file_size_);
+      // The batch starts on a fresh block, so tearing it cannot reach acknowledged data,
+      // and carries its own checksum, so recovery can tell a torn last batch from damage.
+      write.clear();
+      write.append(static_cast<size_t>((kBlockSize - file_size_ % kBlockSize) % kBlockSize), '\0');
+      AppendBatch(write, first_seq, count, batch);
       s = file_->Append(write);
       if (s.ok()) s = file_->Sync();
-      if (s.ok()) file_size_ += write.size();
+      if (s.ok()) {
+        file_size_ += write.size();
+      } else {
+        // What reached the disk is unknown: cut the file back to its acknowledged end so
+        // that a refused batch cannot come back after a restart. If even that fails, the
+        // node stays failed and a restart decides from what is on disk.
+        if (Status cut = env_.Truncate(PathOf(options_.dir, segment_), file_size_); !cut.ok()) {
+          s = Status(s.kind(), s.code(), s.message() + "; cutting it back failed too: " +
+                                              cut.message());
+        }
+      }
     }
     {
       std::lock_guard lock(mu_);
@@ -213,13 +236,13 @@ void Wal::Run() {
                          "the write-ahead log failed (" + s.message() +
                              "); no more orders are taken until a restart recovers it");
         // Records queued behind the failed batch are refused as well.
-        batch.append(pending_);
         pending_.clear();
+        pending_count_ = 0;
         for (auto& d : pending_done_) done.push_back(std::move(d));
         pending_done_.clear();
       } else {
         ++stats_.batches;
-        stats_.bytes += batch.size();
+        stats_.bytes += write.size();
       }
     }
     const Status result = s.ok() ? Status::Ok() : health();
@@ -230,18 +253,33 @@ void Wal::Run() {
 }
 
 Status Wal::DropSegmentsThrough(uint64_t seq) {
-  std::vector<uint64_t> drop;
-  {
-    std::lock_guard lock(mu_);
-    // Segment i holds seqs [first_i, first_{i+1}); it can go when first_{i+1} - 1 <= seq.
-    while (segments_.size() > 1 && segments_[1].second - 1 <= seq) {
-      drop.push_back(segments_.front().first);
-      segments_.erase(segments_.begin());
+  // Oldest first, and a segment leaves the list only once its file is gone: a failure
+  // leaves the log without a hole, and the next call starts again where this one stopped.
+  Status result;
+  bool removed = false;
+  for (;;) {
+    uint64_t segment = 0;
+    {
+      std::lock_guard lock(mu_);
+      // Segment i holds seqs [first_i, first_{i+1}); it can go when first_{i+1} - 1 <= seq.
+      if (segments_.size() < 2 || segments_[1].second - 1 > seq) break;
+      segment = segments_.front().first;
     }
+    result = env_.RemoveFile(PathOf(options_.dir, segment));
+    if (!result.ok()) break;
+    removed = true;
+    std::lock_guard lock(mu_);
+    segments_.erase(segments_.begin());
   }
-  for (uint64_t s : drop) RETURN_IF_ERROR(env_.RemoveFile(PathOf(options_.dir, s)));
-  if (!drop.empty()) RETURN_IF_ERROR(env_.SyncDir(options_.dir));
-  return Status::Ok();
+  if (removed) {
+    if (Status s = env_.SyncDir(options_.dir); result.ok()) result = s;
+  }
+  return result;
+}
+
+uint64_t Wal::next_seq() const {
+  std::lock_guard lock(mu_);
+  return next_seq_;
 }
 
 WalStats Wal::stats() const {

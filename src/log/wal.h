@@ -45,15 +45,18 @@ struct RecoveryInfo {
   uint64_t last_segment = 0;  // 0 when the directory held no segment
   uint64_t segment_size = 0;  // valid bytes in the last segment
   uint64_t records = 0;
-  uint64_t dropped_tail_bytes = 0;  // a torn tail that was cut off
+  uint64_t dropped_tail_bytes = 0;    // a torn tail that was cut off...
+  uint64_t dropped_tail_segment = 0;  // ...from this segment
+  uint64_t removed_empty_segment = 0;  // a segment whose creation was cut short
   // Every segment as (number, first sequence number), ascending.
   std::vector<std::pair<uint64_t, uint64_t>> segments;
 };
 
 // Reads every segment of `dir` in order and calls `on_record(seq, body)` for each record.
-// A torn tail of the last segment is cut off (and reported); damage followed by good
-// records, a damaged segment that is not the last, a partition count other than
-// `partitions`, or a gap in the segments is refused with a message that says where.
+// A torn last batch of the last segment is cut off (and reported); damage followed by a
+// good batch, a damaged segment that is not the last, a partition count other than
+// `partitions`, or a gap in the segments or in the record numbers is refused with a
+// message that says where.
 Result<RecoveryInfo> RecoverWal(Env& env, const std::string& dir, uint32_t partitions,
                                 const std::function<Status(uint64_t, std::string_view)>& on_record);
 
@@ -78,6 +81,8 @@ class Wal {
   Status DropSegmentsThrough(uint64_t seq);
 
   WalStats stats() const;
+  // The sequence number the next appended record will get.
+  uint64_t next_seq() const;
   // OK until a write or fsync failed.
   Status health() const;
 
@@ -91,7 +96,8 @@ class Wal {
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::string pending_;                                        // encoded records, guarded by mu_
+  std::string pending_;  // the next batch's payload: encoded records, guarded by mu_
+  uint32_t pending_count_ = 0;                                 // records in it, guarded by mu_
   std::vector<std::pair<uint64_t, Completion>> pending_done_;  // guarded by mu_
   uint64_t pending_first_seq_ = 0;                             // guarded by mu_
   uint64_t next_seq_ = 1;                                      // guarded by mu_

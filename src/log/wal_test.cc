@@ -140,7 +140,7 @@ TEST_F(WalTest, FlippedByteInTheMiddleIsRefused) {
   EXPECT_EQ(bodies.status().code(), "wal_corrupt");
   EXPECT_NE(bodies.status().message().find("offset 4096"), std::string::npos)
       << bodies.status().message();
-  EXPECT_NE(bodies.status().message().find("followed by good records"), std::string::npos);
+  EXPECT_NE(bodies.status().message().find("a good batch follows"), std::string::npos);
 }
 
 TEST_F(WalTest, FlippedByteInTheLastBatchIsATornTail) {
@@ -208,6 +208,103 @@ TEST_F(WalTest, SegmentsRotateAndOldOnesCanBeDropped) {
   ASSERT_TRUE(bodies.ok()) << bodies.status().ToString();
   EXPECT_LT(bodies->size(), 10u);
   EXPECT_EQ(last_.next_seq, last_seq + 1);
+}
+
+// A power cut can persist a later block of the last batch without an earlier one: that is
+// an ordinary crash, not damage, whichever block went missing.
+TEST_F(WalTest, LastBatchMissingAnEarlierBlockIsATornTail) {
+  for (const uint64_t missing_block : {0, 1, 2}) {
+    std::filesystem::remove_all(dir_);
+    {
+      auto wal = OpenWal(Env::Default());
+      ASSERT_TRUE(AppendSync(*wal, {"acked"}).ok());
+      ASSERT_TRUE(AppendSync(*wal, {std::string(3 * kBlockSize, 'x'), "y"}).ok());
+    }
+    std::string bytes = *Env::Default().ReadFile(SegmentPath(1));
+    ASSERT_EQ(bytes.size(), 6 * kBlockSize);  // header, "acked", four blocks of the last batch
+    std::fill_n(bytes.begin() + static_cast<ptrdiff_t>((2 + missing_block) * kBlockSize), kBlockSize,
+                '\0');
+    ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(1), bytes).ok());
+    auto bodies = Recover(Env::Default());
+    ASSERT_TRUE(bodies.ok()) << "block " << missing_block << ": " << bodies.status().ToString();
+    EXPECT_EQ(*bodies, std::vector<std::string>{"acked"});
+    EXPECT_EQ(last_.dropped_tail_bytes, 4 * kBlockSize);
+    EXPECT_EQ(last_.dropped_tail_segment, 1u);
+  }
+}
+
+// Acknowledged batches lost inside a segment that later ones follow are damage.
+TEST_F(WalTest, ZeroedBlockInsideAnEarlierSegmentIsDamage) {
+  {
+    auto wal = OpenWal(Env::Default(), 3 * kBlockSize);
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(AppendSync(*wal, {std::string(100, 'a' + i)}).ok());
+  }
+  ASSERT_TRUE(Recover(Env::Default()).ok());
+  ASSERT_GE(last_.segments.size(), 2u);
+  std::string bytes = *Env::Default().ReadFile(SegmentPath(1));
+  ASSERT_GE(bytes.size(), 3 * kBlockSize);
+  // The last block of segment 1: zeros read as "the data ends here".
+  std::fill(bytes.end() - static_cast<ptrdiff_t>(kBlockSize), bytes.end(), '\0');
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(1), bytes).ok());
+  auto bodies = Recover(Env::Default());
+  ASSERT_FALSE(bodies.ok());
+  EXPECT_EQ(bodies.status().code(), "wal_corrupt");
+  EXPECT_NE(bodies.status().message().find(SegmentFileName(1)), std::string::npos)
+      << bodies.status().message();
+}
+
+// Records are numbered without gaps across segments; a gap is refused, never skipped.
+TEST_F(WalTest, GapInRecordNumbersBetweenSegmentsIsRefused) {
+  {
+    auto wal = OpenWal(Env::Default());
+    ASSERT_TRUE(AppendSync(*wal, {"one", "two"}).ok());
+  }
+  std::string segment2 = EncodeHeader({kFormatVersion, 2, 2, 10});
+  std::string payload;
+  AppendRecord(payload, "ten");
+  AppendBatch(segment2, 10, 1, payload);
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(2), segment2).ok());
+  auto bodies = Recover(Env::Default());
+  ASSERT_FALSE(bodies.ok());
+  EXPECT_EQ(bodies.status().code(), "wal_corrupt");
+  EXPECT_NE(bodies.status().message().find("records 3 to 9 are missing"), std::string::npos)
+      << bodies.status().message();
+}
+
+// A crash while a new segment's header was being written leaves a file with no header;
+// recovery removes it, and batches written after that restart survive the next one.
+TEST_F(WalTest, CrashDuringSegmentCreationThenMoreBatchesSurviveTheNextRecovery) {
+  {
+    auto wal = OpenWal(Env::Default());
+    ASSERT_TRUE(AppendSync(*wal, {"before"}).ok());
+  }
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(2), std::string(100, '\0')).ok());
+  {
+    auto wal = OpenWal(Env::Default());
+    ASSERT_TRUE(AppendSync(*wal, {"after one"}).ok());
+    ASSERT_TRUE(AppendSync(*wal, {"after two"}).ok());
+  }
+  EXPECT_FALSE(Env::Default().FileExists(SegmentPath(2)));
+  auto bodies = Recover(Env::Default());
+  ASSERT_TRUE(bodies.ok()) << bodies.status().ToString();
+  EXPECT_EQ(*bodies, (std::vector<std::string>{"before", "after one", "after two"}));
+  EXPECT_EQ(last_.dropped_tail_bytes, 0u);
+}
+
+// A batch whose fsync failed was refused to its callers: it must not come back after a
+// restart, even though its bytes may have reached the file.
+TEST_F(WalTest, RefusedBatchDoesNotComeBackAfterARestart) {
+  FaultInjectionEnv env(Env::Default());
+  {
+    auto wal = OpenWal(env);
+    ASSERT_TRUE(AppendSync(*wal, {"acked"}).ok());
+    env.SetFailSync(true);
+    EXPECT_EQ(AppendSync(*wal, {"refused"}).code(), "log_failed");
+    env.SetFailSync(false);
+  }
+  auto bodies = Recover(Env::Default());
+  ASSERT_TRUE(bodies.ok()) << bodies.status().ToString();
+  EXPECT_EQ(*bodies, std::vector<std::string>{"acked"});
 }
 
 TEST_F(WalTest, PartitionCountMustMatch) {
