@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <unordered_map>
 
 #include "engine/event_codec.h"
@@ -98,9 +99,36 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                         return Status::Ok();
                       });
   if (!info.ok()) return info.status();
-  // Snapshots may hold events whose log records were never made durable; new records must
-  // still sort after them.
-  info->next_seq = std::max(info->next_seq, newest_snapshot + 1);
+  if (newest_snapshot >= info->next_seq) {
+    // Snapshots are written only after the events they hold are durable in the log.
+    return Status(ErrorKind::kCorruption, "snapshot_ahead_of_log",
+                  fmt::format("{}: a snapshot holds events up to record {}, but the log ends at "
+                              "record {}; the log lost acknowledged records. Restore the data "
+                              "directory from a backup",
+                              e.options_.dir, newest_snapshot, info->next_seq - 1));
+  }
+  if (e.sink_ && !info->segments.empty() &&
+      e.options_.sink_from_seq + 1 < info->segments.front().second) {
+    return Status(ErrorKind::kCorruption, "projections_behind_log",
+                  fmt::format("the projections hold events up to record {}, but the log in {} "
+                              "starts at record {}: events between them are gone. Rebuild them "
+                              "with `thunder admin rebuild-projections`",
+                              e.options_.sink_from_seq, e.options_.dir,
+                              info->segments.front().second));
+  }
+  if (info->removed_empty_segment != 0) {
+    spdlog::warn("recovery: removed {}/{}, a segment whose creation was cut short (it held nothing)",
+                 e.options_.dir, log::SegmentFileName(info->removed_empty_segment));
+  }
+  if (info->dropped_tail_bytes != 0) {
+    spdlog::warn(
+        "recovery: cut {} bytes of a torn, unacknowledged last batch from {}/{}; the log now "
+        "ends at record {}",
+        info->dropped_tail_bytes, e.options_.dir,
+        log::SegmentFileName(info->dropped_tail_segment), info->next_seq - 1);
+  }
+  spdlog::info("recovery: {} events replayed after the snapshots; the log ends at record {}",
+               recovered, info->next_seq - 1);
   e.recovered_events_ = recovered;
   e.dropped_tail_bytes_ = info->dropped_tail_bytes;
   e.durable_seq_ = info->next_seq - 1;
@@ -189,6 +217,11 @@ void Engine::Submit(Command command, ReplyFn reply) {
 void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
   w.scratch.clear();
   ++w.commands;
+  if (Status failed = wal_->health(); !failed.ok()) {
+    // Memory may hold changes the log refused; after a log failure nothing reads it again.
+    if (reply) reply({std::move(failed), {}, {}, false});
+    return;
+  }
   Reply r;
   r.status = w.partition.Apply(command, clock_.Now(), w.scratch);
   if (!r.status.ok()) ++w.rejections;
@@ -221,7 +254,14 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
                 });
     return;
   }
-  if (reply) reply(std::move(r));
+  if (!reply) return;
+  // A refusal (sold out, over the limit, a bad state) was decided on a state that may hold
+  // changes still waiting for their group commit: answer once they are durable, so no
+  // client is told "sold out" by reservations a crash could take back.
+  WaitDurable(w.last_seq, [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
+    if (!s.ok()) r = Reply{s, {}, {}, false};
+    reply(std::move(r));
+  });
 }
 
 void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const Status&)> done) {
@@ -234,6 +274,9 @@ void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const 
     order_ids.push_back(e.order_id);
     created_drops.push_back(e.type == EventType::kDropCreated ? e.drop_id : 0);
   }
+  // Before the append: a segment clean-up that sees this record's number must also see
+  // that this partition needs it (DropCoveredSegments reads them in the other order).
+  if (w.needed_from == UINT64_MAX) w.needed_from = w.snapshot_seq + 1;
   const uint64_t last =
       wal_->Append(bodies, [this, events = std::move(events), done = std::move(done)](
                                const Status& s, uint64_t last_seq) {
@@ -252,14 +295,17 @@ void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const 
   }
   w.last_seq = last;
   w.events_since_snapshot += n;
-  if (w.needed_from == UINT64_MAX) w.needed_from = w.snapshot_seq + 1;
 }
 
 void Engine::OnLogged(uint64_t last_seq, const Status& status) {
   std::vector<std::function<void(const Status&)>> ready;
   {
     std::lock_guard lock(durable_mu_);
-    if (status.ok()) durable_seq_ = std::max(durable_seq_, last_seq);
+    if (status.ok()) {
+      durable_seq_ = std::max(durable_seq_, last_seq);
+    } else if (log_failure_.ok()) {
+      log_failure_ = status;
+    }
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (!status.ok() || it->first <= durable_seq_) {
         ready.push_back(std::move(it->second));
@@ -273,14 +319,18 @@ void Engine::OnLogged(uint64_t last_seq, const Status& status) {
 }
 
 void Engine::WaitDurable(uint64_t seq, std::function<void(const Status&)> done) {
+  Status result;
   {
     std::lock_guard lock(durable_mu_);
-    if (seq > durable_seq_) {
+    // Once the log has failed, nothing is confirmed any more: what memory holds may include
+    // changes it refused.
+    if (log_failure_.ok() && seq > durable_seq_) {
       waiters_.emplace_back(seq, std::move(done));
       return;
     }
+    result = log_failure_;
   }
-  done(Status::Ok());
+  done(result);
 }
 
 void Engine::RunWorker(Worker& w) {
@@ -320,7 +370,7 @@ void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
     reply({missing(), {}, {}, false});
     return;
   }
-  Post(p, [id, drop, missing, reply = std::move(reply)](Worker& w) {
+  Post(p, [this, id, drop, missing, reply = std::move(reply)](Worker& w) mutable {
     Reply r;
     if (drop) {
       if (const Drop* d = w.partition.FindDrop(id)) r.drop = *d;
@@ -328,33 +378,44 @@ void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
       r.order = *o;
     }
     if (!r.drop && !r.order) r.status = missing();
-    reply(std::move(r));
+    // The copy may show changes still waiting for their group commit: answer once
+    // everything it shows is durable.
+    WaitDurable(w.last_seq, [r = std::move(r), reply = std::move(reply)](const Status& s) mutable {
+      if (!s.ok()) r = Reply{s, {}, {}, false};
+      reply(std::move(r));
+    });
   });
 }
 
-void Engine::BuyerOrders(std::string buyer, std::function<void(std::vector<Order>)> reply) {
+void Engine::BuyerOrders(std::string buyer,
+                         std::function<void(Result<std::vector<Order>>)> reply) {
   struct Gather {
     std::mutex mu;
-    std::vector<Order> orders;
-    size_t left;
-    std::function<void(std::vector<Order>)> reply;
+    std::vector<Order> orders;  // guarded by mu
+    Status status;              // guarded by mu
+    size_t left;                // guarded by mu
+    std::function<void(Result<std::vector<Order>>)> reply;
   };
   auto g = std::make_shared<Gather>();
   g->left = workers_.size();
   g->reply = std::move(reply);
   for (uint32_t p = 0; p < workers_.size(); ++p) {
-    Post(p, [g, buyer](Worker& w) {
+    Post(p, [this, g, buyer](Worker& w) {
       std::vector<Order> mine;
       for (const Order* o : w.partition.OrdersOf(buyer)) mine.push_back(*o);
-      std::unique_lock lock(g->mu);
-      g->orders.insert(g->orders.end(), mine.begin(), mine.end());
-      if (--g->left == 0) {
+      // As for single reads: answered once everything the copy shows is durable.
+      WaitDurable(w.last_seq, [g, mine = std::move(mine)](const Status& s) {
+        std::unique_lock lock(g->mu);
+        if (!s.ok()) g->status = s;
+        g->orders.insert(g->orders.end(), mine.begin(), mine.end());
+        if (--g->left > 0) return;
+        lock.unlock();
+        if (!g->status.ok()) return g->reply(g->status);
         std::sort(g->orders.begin(), g->orders.end(), [](const Order& a, const Order& b) {
           return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
         });
-        lock.unlock();
         g->reply(std::move(g->orders));
-      }
+      });
     });
   }
 }
@@ -377,7 +438,12 @@ void Engine::MaybeSnapshot(Worker& w) {
   w.events_since_snapshot = 0;
   w.snapshot_in_flight = true;
   w.snapshot_writer = std::thread([this, bytes = std::move(bytes), seq, index] {
-    const Status s = WriteFileAtomically(env_, SnapshotPath(index), bytes);
+    // The copy may include events still waiting for their group commit; a snapshot must
+    // never hold what a crash could take back, so it is written once they are durable.
+    std::promise<Status> durable;
+    WaitDurable(seq, [&durable](const Status& s) { durable.set_value(s); });
+    Status s = durable.get_future().get();
+    if (s.ok()) s = WriteFileAtomically(env_, SnapshotPath(index), bytes);
     Post(index, [this, s, seq](Worker& owner) {
       owner.snapshot_in_flight = false;
       if (!s.ok()) return;  // tried again after as many events
@@ -390,7 +456,10 @@ void Engine::MaybeSnapshot(Worker& w) {
 }
 
 void Engine::DropCoveredSegments() {
-  uint64_t keep_from = consumer_seq_ == UINT64_MAX ? UINT64_MAX : consumer_seq_ + 1;
+  // Records appended from here on are kept whatever the partitions say below: the decision
+  // covers only what the log holds now. (Read before the partitions' needs; see Log().)
+  uint64_t keep_from = wal_->next_seq();
+  keep_from = std::min(keep_from, consumer_seq_ == UINT64_MAX ? UINT64_MAX : consumer_seq_ + 1);
   // A partition with no events since its snapshot needs nothing from the log; when none
   // does, every segment but the current one can go.
   for (auto& w : workers_) keep_from = std::min<uint64_t>(keep_from, w->needed_from);
@@ -404,14 +473,16 @@ void Engine::DropCoveredSegments() {
 std::string Engine::EncodeSnapshot(const Partition& p, uint64_t last_seq) const {
   std::string out =
       log::EncodeHeader({log::kFormatVersion, options_.partitions, p.index(), last_seq});
+  std::string payload;
   std::string body;
-  uint64_t n = 0;
+  uint32_t n = 0;
   for (const Event& e : SnapshotEvents(p)) {
     body.clear();
     EncodeEvent(e, body);
-    log::AppendRecord(out, ++n, body);
+    log::AppendRecord(payload, body);
+    ++n;
   }
-  log::PadToBlock(out, 0);
+  log::AppendBatch(out, 1, n, payload);
   return out;
 }
 
@@ -432,12 +503,14 @@ Status Engine::LoadSnapshot(Partition& p, uint64_t& last_seq) {
                               header->partitions, header->partitions));
   }
   ASSIGN_OR_RETURN(const log::SegmentScan scan,
-                   log::ScanSegment(bytes, [&](uint64_t, std::string_view record) -> Status {
+                   log::ScanSegment(bytes, 1, [&](uint64_t, std::string_view record) -> Status {
                      ASSIGN_OR_RETURN(Event e, DecodeEvent(record));
                      p.ApplyEvent(e);
                      return Status::Ok();
                    }));
-  if (scan.torn) return damaged(scan.torn_reason);
+  if (scan.damaged || scan.batches != 1) {
+    return damaged(scan.damaged ? scan.damage_reason : "its batch is missing");
+  }
   last_seq = header->first_seq;
   return Status::Ok();
 }

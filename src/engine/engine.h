@@ -4,6 +4,9 @@
 // limit, ...) are answered from memory without touching the disk. Each partition expires
 // unpaid orders on a timer driven by the Clock, and writes a snapshot every so many
 // events so that recovery replays a bounded tail of the log.
+// Reads and refusals are answered only once everything the state they saw holds is
+// durable. After a log failure every command and read is answered with that failure
+// (503 log_failed): memory may then hold changes the log refused, and nothing reads them.
 // Every public method is thread-safe. Replies run on a partition thread or on the log
 // thread and must not block.
 #pragma once
@@ -76,7 +79,8 @@ class Engine {
   void GetDrop(uint64_t drop_id, ReplyFn reply);
   void GetOrder(uint64_t order_id, ReplyFn reply);
   // Every order of `buyer`, from every partition, newest first.
-  void BuyerOrders(std::string buyer, std::function<void(std::vector<Order>)> reply);
+  // Answered with the log's failure once it has failed.
+  void BuyerOrders(std::string buyer, std::function<void(Result<std::vector<Order>>)> reply);
   // Every event that rebuilds the current state, per partition (for rebuilding projections).
   void SnapshotAll(std::function<void(std::vector<Event>)> reply);
 
@@ -122,6 +126,7 @@ class Engine {
   // Log positions made durable, and callers waiting for one.
   std::mutex durable_mu_;
   uint64_t durable_seq_ = 0;  // guarded by durable_mu_
+  Status log_failure_;        // guarded by durable_mu_: the first failure the log reported
   std::vector<std::pair<uint64_t, std::function<void(const Status&)>>> waiters_;  // guarded
 };
 

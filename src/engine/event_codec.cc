@@ -90,6 +90,7 @@ void EncodeEvent(const Event& e, std::string& out) {
       w.I64(e.spec.per_buyer_limit);
       w.I64(e.spec.pay_window.count());
       w.Str(e.idempotency_key);
+      w.Str(e.creator);
       break;
     case EventType::kOrderReserved:
       w.U64(e.order_id);
@@ -136,6 +137,7 @@ Result<Event> DecodeEvent(std::string_view bytes) {
       e.spec.per_buyer_limit = r.I64();
       e.spec.pay_window = std::chrono::microseconds{r.I64()};
       e.idempotency_key = r.Str();
+      e.creator = r.Str();
       break;
     case EventType::kOrderReserved:
       e.order_id = r.U64();
@@ -179,7 +181,9 @@ std::vector<Event> SnapshotEvents(const Partition& p) {
     e.drop_id = d->id;
     e.spec = d->spec;
     e.spec.stock = d->total;  // restocks folded in
-    e.idempotency_key = std::string(p.DropKeyOf(d->id));
+    const auto [key, creator] = p.DropKeyOf(d->id);
+    e.idempotency_key = std::string(key);
+    e.creator = std::string(creator);
     out.push_back(std::move(e));
   }
   for (const Order* o : orders) {

@@ -68,9 +68,10 @@ std::vector<const Order*> Partition::OrdersOf(const std::string& buyer) const {
   return out;
 }
 
-std::string_view Partition::DropKeyOf(uint64_t drop_id) const {
+std::pair<std::string_view, std::string_view> Partition::DropKeyOf(uint64_t drop_id) const {
   auto it = drop_key_of_.find(drop_id);
-  return it == drop_key_of_.end() ? std::string_view{} : std::string_view(it->second);
+  if (it == drop_key_of_.end()) return {};
+  return {it->second.first, it->second.second};
 }
 
 std::string_view Partition::KeyOf(uint64_t order_id) const {
@@ -131,7 +132,7 @@ Status Partition::ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Ev
     return Invalid("too_long", "idempotency_key must be at most 128 characters", "idempotency_key");
   }
   if (!c.idempotency_key.empty()) {
-    auto k = drop_keys_.find(IdempotencySlot(std::to_string(s.sku_id), c.idempotency_key));
+    auto k = drop_keys_.find(IdempotencySlot(c.creator, c.idempotency_key));
     if (k != drop_keys_.end()) {
       last_drop_ = k->second;
       if (!(drops_.at(k->second).drop.spec == s)) {
@@ -147,6 +148,7 @@ Status Partition::ApplyCreate(const CreateDrop& c, Timestamp now, std::vector<Ev
   e.drop_id = MakeId(next_drop_seq_, index_);
   e.spec = s;
   e.idempotency_key = c.idempotency_key;
+  e.creator = c.creator;
   last_drop_ = e.drop_id;
   Emit(std::move(e), events);
   return Status::Ok();
@@ -305,14 +307,11 @@ void Partition::ApplyEvent(const Event& e) {
       d.drop.id = e.drop_id;
       d.drop.spec = e.spec;
       d.drop.total = d.drop.remaining = e.spec.stock;
-      // Size the buyer table for the stock up front: rehashing a large table mid-sale costs
-      // more than the memory.
-      d.buyers.reserve(static_cast<size_t>(std::min<int64_t>(e.spec.stock, 1 << 20)));
-      orders_.reserve(orders_.size() +
-                      static_cast<size_t>(std::min<int64_t>(e.spec.stock, 1 << 20)));
+      // Tables grow with the buyers who come, never with the stock on offer: a drop of a
+      // billion units costs what a drop of one does until people buy.
       if (!e.idempotency_key.empty()) {
-        drop_keys_[IdempotencySlot(std::to_string(e.spec.sku_id), e.idempotency_key)] = e.drop_id;
-        drop_key_of_[e.drop_id] = e.idempotency_key;
+        drop_keys_[IdempotencySlot(e.creator, e.idempotency_key)] = e.drop_id;
+        drop_key_of_[e.drop_id] = {e.idempotency_key, e.creator};
       }
       next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
       return;

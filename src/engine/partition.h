@@ -56,7 +56,8 @@ class Partition {
   std::vector<const Order*> OrdersOf(const std::string& buyer) const;
   // The idempotency key an order was created with ("" when it had none).
   std::string_view KeyOf(uint64_t order_id) const;
-  std::string_view DropKeyOf(uint64_t drop_id) const;
+  // The idempotency key a drop was created with and who created it.
+  std::pair<std::string_view, std::string_view> DropKeyOf(uint64_t drop_id) const;
 
  private:
   struct DropState {
@@ -86,8 +87,8 @@ class Partition {
   uint64_t next_order_seq_ = 1;
   uint64_t last_order_ = 0;
   uint64_t last_drop_ = 0;
-  std::unordered_map<std::string, uint64_t> drop_keys_;  // (sku, key) -> drop id
-  std::unordered_map<uint64_t, std::string> drop_key_of_;
+  std::unordered_map<std::string, uint64_t> drop_keys_;  // (creator, key) -> drop id
+  std::unordered_map<uint64_t, std::pair<std::string, std::string>> drop_key_of_;  // (key, creator)
   std::unordered_map<uint64_t, DropState> drops_;
   std::unordered_map<uint64_t, Order> orders_;
   using Deadline = std::pair<Timestamp, uint64_t>;

@@ -178,5 +178,25 @@ TEST(PartitionDropKeyTest, CreateDropWithTheSameKeyReturnsTheFirstDrop) {
   EXPECT_EQ(p.drop_count(), 1u);
 }
 
+// Keys belong to whoever uses them: another caller's key, even for the same SKU, is
+// another drop; the creator survives replay.
+TEST(PartitionDropKeyTest, KeysAreScopedToTheCreator) {
+  using namespace std::chrono_literals;
+  Partition p(0);
+  std::vector<Event> ev;
+  DropSpec s{7, 100, 990, Timestamp{0s}, Timestamp{3600s}, 2, 900s};
+  ASSERT_TRUE(p.Apply(CreateDrop{s, "launch-1", "host:1"}, Timestamp{0s}, ev).ok());
+  const uint64_t first = p.last_drop();
+  ASSERT_TRUE(p.Apply(CreateDrop{s, "launch-1", "host:2"}, Timestamp{0s}, ev).ok());
+  EXPECT_NE(p.last_drop(), first);
+  EXPECT_EQ(p.drop_count(), 2u);
+  Partition replayed(0);
+  for (const Event& e : ev) replayed.ApplyEvent(e);
+  std::vector<Event> none;
+  ASSERT_TRUE(replayed.Apply(CreateDrop{s, "launch-1", "host:1"}, Timestamp{1s}, none).ok());
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(replayed.last_drop(), first);
+}
+
 }  // namespace
 }  // namespace thunder::engine

@@ -77,7 +77,7 @@ using Command = std::variant<CreateDrop, Reserve, Pay, Cancel, Expire, Refund, R
 // One struct for every kind keeps encoding and replay simple; each kind uses the fields
 // its comment names.
 enum class EventType : uint8_t {
-  kDropCreated = 1,     // drop_id, spec
+  kDropCreated = 1,     // drop_id, spec, key, creator
   kOrderReserved = 2,   // order_id, drop_id, buyer, quantity, amount_fen, pay_by, key
   kOrderPaid = 3,       // order_id
   kOrderCancelled = 4,  // order_id
@@ -94,6 +94,7 @@ struct Event {
   DropSpec spec;  // kDropCreated
   std::string buyer;
   std::string idempotency_key;
+  std::string creator;  // kDropCreated: who created it, the scope of its key
   int64_t quantity = 0;
   int64_t amount_fen = 0;
   Timestamp pay_by;
