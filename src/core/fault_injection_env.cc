@@ -1,6 +1,22 @@
 #include "core/fault_injection_env.h"
 
+#include <algorithm>
+#include <random>
+
 namespace thunder {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+// Writes `data` to `path` on `env` and syncs it: the state a power cut left behind.
+Status Rewrite(Env& env, const std::string& path, std::string_view data) {
+  ASSIGN_OR_RETURN(auto file, env.NewWritableFile(path));
+  RETURN_IF_ERROR(file->Append(data));
+  RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+}  // namespace
 
 class FaultInjectionEnv::File final : public WritableFile {
  public:
@@ -8,16 +24,19 @@ class FaultInjectionEnv::File final : public WritableFile {
       : env_(env), path_(std::move(path)), inner_(std::move(inner)), size_(size) {}
 
   Status Append(std::string_view data) override {
+    RETURN_IF_ERROR(env_.Check("write", path_));
     if (env_.fail_writes_) return Status::IoError("injected write failure on " + path_);
     RETURN_IF_ERROR(inner_->Append(data));
     size_ += data.size();
     return Status::Ok();
   }
   Status Sync() override {
+    RETURN_IF_ERROR(env_.Check("fsync", path_));
     if (env_.fail_sync_) return Status::IoError("injected fsync failure on " + path_);
-    RETURN_IF_ERROR(inner_->Sync());
+    env_.WaitWhileHeld(path_);
+    if (env_.real_syncs_) RETURN_IF_ERROR(inner_->Sync());
     ++env_.sync_count_;
-    env_.Record(path_, size_, true);
+    env_.Record(path_, size_);
     return Status::Ok();
   }
   Status Close() override { return inner_->Close(); }
@@ -29,26 +48,136 @@ class FaultInjectionEnv::File final : public WritableFile {
   uint64_t size_;
 };
 
-void FaultInjectionEnv::Record(const std::string& path, uint64_t written, bool synced) {
-  std::lock_guard lock(mu_);
-  if (synced || !synced_size_.count(path)) synced_size_[path] = written;
+std::string FaultInjectionEnv::DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
 }
 
+Status FaultInjectionEnv::Check(const std::string& what, const std::string& path) {
+  const uint64_t call = ++calls_;
+  std::lock_guard lock(mu_);
+  if (!crashed_ && (fail_at_ == 0 || call < fail_at_)) return Status::Ok();
+  Fault fault = fault_;
+  if (!crashed_) {
+    fail_at_ = 0;
+    if (fault_crashes_) crashed_ = true;
+  } else {
+    fault = Fault::kIoError;
+  }
+  return Status::IoError(what + " " + path + ": " +
+                         (fault == Fault::kNoSpace ? "No space left on device (injected)"
+                                                   : "Input/output error (injected)"));
+}
+
+void FaultInjectionEnv::FailOperation(uint64_t n, Fault fault, bool crash) {
+  std::lock_guard lock(mu_);
+  fail_at_ = calls_ + n;
+  fault_ = fault;
+  fault_crashes_ = crash;
+}
+
+void FaultInjectionEnv::ClearFaults() {
+  std::lock_guard lock(mu_);
+  fail_at_ = 0;
+  crashed_ = false;
+  fail_sync_ = false;
+  fail_writes_ = false;
+}
+
+void FaultInjectionEnv::HoldSyncs(bool hold, std::string path_part) {
+  {
+    std::lock_guard lock(mu_);
+    hold_syncs_ = hold;
+    hold_path_part_ = std::move(path_part);
+  }
+  released_.notify_all();
+}
+
+void FaultInjectionEnv::WaitWhileHeld(const std::string& path) {
+  std::unique_lock lock(mu_);
+  released_.wait(lock, [&] {
+    return !hold_syncs_ || path.find(hold_path_part_) == std::string::npos;
+  });
+}
+
+void FaultInjectionEnv::Record(const std::string& path, uint64_t synced_size) {
+  std::lock_guard lock(mu_);
+  synced_size_[path] = synced_size;
+}
+
+void FaultInjectionEnv::Forget(const std::string& path) { synced_size_.erase(path); }
+
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path) {
+  RETURN_IF_ERROR(Check("create", path));
+  const bool existed = target().FileExists(path);
   ASSIGN_OR_RETURN(auto inner, target().NewWritableFile(path));
   {
     std::lock_guard lock(mu_);
     synced_size_[path] = 0;
+    if (!existed) dir_changes_.push_back({DirChange::kCreate, path, {}, std::nullopt});
   }
   return std::unique_ptr<WritableFile>(std::make_unique<File>(*this, path, std::move(inner), 0));
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
     const std::string& path) {
+  const bool existed = target().FileExists(path);
+  if (!existed) RETURN_IF_ERROR(Check("create", path));
   ASSIGN_OR_RETURN(auto inner, target().NewAppendableFile(path));
   ASSIGN_OR_RETURN(const uint64_t size, target().FileSize(path));
-  Record(path, size, false);  // what was there before counts as durable
+  {
+    std::lock_guard lock(mu_);
+    // What was there before counts as durable, unless this session wrote it unsynced.
+    if (!synced_size_.count(path)) synced_size_[path] = size;
+    if (!existed) dir_changes_.push_back({DirChange::kCreate, path, {}, std::nullopt});
+  }
   return std::unique_ptr<WritableFile>(std::make_unique<File>(*this, path, std::move(inner), size));
+}
+
+Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
+  RETURN_IF_ERROR(Check("truncate", path));
+  RETURN_IF_ERROR(target().Truncate(path, size));  // durable, as Env promises
+  std::lock_guard lock(mu_);
+  if (auto it = synced_size_.find(path); it != synced_size_.end()) {
+    it->second = std::min(it->second, size);
+  }
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  RETURN_IF_ERROR(Check("fsync", dir));
+  if (real_syncs_) RETURN_IF_ERROR(target().SyncDir(dir));
+  std::lock_guard lock(mu_);
+  std::erase_if(dir_changes_, [&](const DirChange& c) { return DirOf(c.path) == dir; });
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  RETURN_IF_ERROR(Check("rename", from));
+  std::optional<std::string> before;
+  if (target().FileExists(to)) {
+    ASSIGN_OR_RETURN(before, target().ReadFile(to));
+  }
+  RETURN_IF_ERROR(target().RenameFile(from, to));
+  std::lock_guard lock(mu_);
+  dir_changes_.push_back({DirChange::kRename, to, from, std::move(before)});
+  if (auto it = synced_size_.find(from); it != synced_size_.end()) {
+    synced_size_[to] = it->second;
+    synced_size_.erase(it);
+  } else {
+    Forget(to);
+  }
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  RETURN_IF_ERROR(Check("remove", path));
+  ASSIGN_OR_RETURN(std::string before, target().ReadFile(path));
+  RETURN_IF_ERROR(target().RemoveFile(path));
+  std::lock_guard lock(mu_);
+  dir_changes_.push_back({DirChange::kRemove, path, {}, std::move(before)});
+  Forget(path);
+  return Status::Ok();
 }
 
 Status FaultInjectionEnv::DropUnsyncedData() {
@@ -57,6 +186,53 @@ Status FaultInjectionEnv::DropUnsyncedData() {
     if (!target().FileExists(path)) continue;
     RETURN_IF_ERROR(target().Truncate(path, size));
   }
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::SimulatePowerCut(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::lock_guard lock(mu_);
+  // File contents: of the bytes past the last sync, a prefix reaches the disk, page by
+  // page, and any page of it may hold zeros instead (written out of order, then cut).
+  for (const auto& [path, synced] : synced_size_) {
+    if (!target().FileExists(path)) continue;
+    ASSIGN_OR_RETURN(std::string bytes, target().ReadFile(path));
+    if (bytes.size() <= synced) continue;
+    const uint64_t first_page = synced / kPage;
+    const uint64_t pages = (bytes.size() + kPage - 1) / kPage - first_page;
+    const uint64_t kept = std::min<uint64_t>(
+        bytes.size(), (first_page + std::uniform_int_distribution<uint64_t>(0, pages)(rng)) * kPage);
+    bytes.resize(std::max<uint64_t>(kept, synced));
+    for (uint64_t page = first_page; page * kPage < bytes.size(); ++page) {
+      if (rng() % 3 != 0) continue;
+      const uint64_t from = std::max<uint64_t>(page * kPage, synced);
+      const uint64_t to = std::min<uint64_t>((page + 1) * kPage, bytes.size());
+      std::fill(bytes.begin() + static_cast<ptrdiff_t>(from),
+                bytes.begin() + static_cast<ptrdiff_t>(to), '\0');
+    }
+    RETURN_IF_ERROR(Rewrite(target(), path, bytes));
+  }
+  // Directory entries no SyncDir covered are undone, newest first.
+  for (auto it = dir_changes_.rbegin(); it != dir_changes_.rend(); ++it) {
+    switch (it->kind) {
+      case DirChange::kCreate:
+        if (target().FileExists(it->path)) RETURN_IF_ERROR(target().RemoveFile(it->path));
+        break;
+      case DirChange::kRename:
+        if (target().FileExists(it->path)) RETURN_IF_ERROR(target().RenameFile(it->path, it->from));
+        if (it->before) RETURN_IF_ERROR(Rewrite(target(), it->path, *it->before));
+        break;
+      case DirChange::kRemove:
+        if (it->before) RETURN_IF_ERROR(Rewrite(target(), it->path, *it->before));
+        break;
+    }
+  }
+  dir_changes_.clear();
+  synced_size_.clear();
+  fail_at_ = 0;
+  crashed_ = false;
+  fail_sync_ = false;
+  fail_writes_ = false;
   return Status::Ok();
 }
 
