@@ -32,6 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Port 0: the server takes a free port and says which one it got.
+: >"$work/serve.log"
 "$thunder" serve --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
 server=$!
 url=""

@@ -135,7 +135,9 @@ TEST_F(ApiTest, EveryDocumentedRouteAnswers) {
       std::string upper = method;
       for (char& c : upper) c = static_cast<char>(std::toupper(c));
       auto r = client_->Request(upper, target, body, admin_);
-      const int want = std::stoi(op["responses"].begin().key());
+      // A retryable create documents 201 and the 200 of a repeat: this is the first call.
+      const int want =
+          std::stoi(op["responses"].contains("201") ? "201" : op["responses"].begin().key());
       EXPECT_EQ(r.status, want) << upper << " " << target << ": " << r.body;
     }
   }

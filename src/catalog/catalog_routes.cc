@@ -10,11 +10,6 @@ http::Response EntityResponse(const Result<Entity>& r, int success_status) {
   return http::Response::Json(r->replayed ? 200 : success_status, r->json);
 }
 
-std::string PageSchema(const ResourceSpec& spec) {
-  return R"({"type":"object","properties":{"items":{"type":"array","items":)" +
-         EntityJsonSchema(spec) + R"(},"next_cursor":{"type":"string","nullable":true}}})";
-}
-
 }  // namespace
 
 void AddCatalogRoutes(http::Router& router, CatalogService& service) {
@@ -47,14 +42,16 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
                  EntityJsonSchema(spec),
                  {}},
                 [svc, s](const http::RouteContext& ctx) {
-                  return EntityResponse(svc->Create(*ctx.principal, *s, ctx.request.body), 201);
+                  return EntityResponse(svc->Create(*ctx.principal, *s, ctx.request.body,
+                                                    ctx.request.idempotency_key),
+                                        201);
                 }});
     add({"GET",
                 collection,
                 true,
                 {"List " + std::string(spec.summary) +
                      ", oldest first; filter by field, page with limit and cursor",
-                 tag, 200, "", PageSchema(spec), list_params},
+                 tag, 200, "", PageJsonSchema(spec), list_params},
                 [svc, s](const http::RouteContext& ctx) {
                   auto query = ParseListQuery(*s, ctx.request.query);
                   if (!query.ok()) return http::ErrorResponse(query.status());

@@ -29,6 +29,9 @@ void RenderRow(JsonWriter& w, const ResourceSpec& spec, const std::vector<SqlVal
   size_t i = 1;
   for (const FieldSpec& f : spec.fields) {
     const SqlValue& v = row[i++];
+    // Optional text that was never set is stored as '' and left out: "" would break the
+    // field's minLength of 1.
+    if (f.type == FieldType::kString && AsText(v).empty()) continue;
     w.Key(f.name);
     switch (f.type) {
       case FieldType::kString:
@@ -187,6 +190,14 @@ Status CatalogService::CheckReferences(const Record& record) {
   return Status::Ok();
 }
 
+Status CatalogService::AuthorizeUpdate(const Principal& who, const ResourceSpec& spec, int64_t id) {
+  ASSIGN_OR_RETURN(auto exists,
+                   store_.Query("SELECT 1 FROM " + std::string(spec.name) + " WHERE id = ?", {id}));
+  if (exists.rows.empty()) return NoSuch(spec, std::to_string(id));
+  ASSIGN_OR_RETURN(const Ownership owner, OwnerOfRow(spec, id));
+  return Authorize(who, Action::kUpdate, spec.kind, owner);
+}
+
 Result<Entity> CatalogService::Load(const ResourceSpec& spec, int64_t id) {
   const std::string sql =
       "SELECT " + SelectColumns(spec) + " FROM " + std::string(spec.name) + " WHERE id = ?";
@@ -198,8 +209,13 @@ Result<Entity> CatalogService::Load(const ResourceSpec& spec, int64_t id) {
 }
 
 Result<Entity> CatalogService::Create(const Principal& who, const ResourceSpec& spec,
-                                      std::string_view body) {
-  ASSIGN_OR_RETURN(Record record, ParseBody(spec, body, BodyMode::kCreate));
+                                      std::string_view body,
+                                      std::optional<std::string_view> idempotency_header) {
+  // A create names its owner in its body. Before the body is read, a role that may not
+  // create this kind at all is refused, whatever the body holds; CreateRecord then asks
+  // about the owner the body names.
+  RETURN_IF_ERROR(AuthorizeRole(who, Action::kCreate, spec.kind));
+  ASSIGN_OR_RETURN(Record record, ParseBody(spec, body, BodyMode::kCreate, idempotency_header));
   return CreateRecord(who, spec, record);
 }
 
@@ -277,14 +293,11 @@ Result<Entity> CatalogService::Update(const Principal& who, const ResourceSpec& 
                                       std::string_view id_text, std::string_view body) {
   const auto id = ParseIdText(id_text);
   if (!id) return NoSuch(spec, id_text);
+  // A row's owner never changes after creation (owner references are immutable), so the
+  // answer holds for the transaction below.
+  RETURN_IF_ERROR(AuthorizeUpdate(who, spec, *id));
   ASSIGN_OR_RETURN(Record record, ParseBody(spec, body, BodyMode::kPatch));
   RETURN_IF_ERROR(store_.InTransaction([&]() -> Status {
-    ASSIGN_OR_RETURN(
-        auto exists,
-        store_.Query("SELECT 1 FROM " + std::string(spec.name) + " WHERE id = ?", {*id}));
-    if (exists.rows.empty()) return NoSuch(spec, id_text);
-    ASSIGN_OR_RETURN(const Ownership owner, OwnerOfRow(spec, *id));
-    RETURN_IF_ERROR(Authorize(who, Action::kUpdate, spec.kind, owner));
     std::string sets;
     std::vector<SqlValue> params;
     for (const auto& [f, v] : record.values) {

@@ -1,7 +1,8 @@
 // CatalogService: create, read, update and list the catalog's resources for a caller.
-// Validates bodies against the resource's spec, asks the policy before every access, and
-// keeps creates idempotent per caller and key. Thread-safe as far as the Store is; holds
-// no state of its own besides references, which must outlive it.
+// Asks the policy before every access (and before reading a write's body, so a caller
+// without access hears 403, not what is wrong with its body), validates bodies against
+// the resource's spec, and keeps creates idempotent per caller and key. Thread-safe as far as the
+// Store is; holds no state of its own besides references, which must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "auth/principal.h"
 #include "catalog/schema.h"
 #include "core/clock.h"
+#include "http/router.h"
 #include "store/store.h"
 
 namespace thunder::catalog {
@@ -33,13 +35,15 @@ struct ListQuery {
 Result<ListQuery> ParseListQuery(const ResourceSpec& spec,
                                  const std::vector<std::pair<std::string, std::string>>& params);
 
-inline constexpr int64_t kMaxPageSize = 200;
+inline constexpr int64_t kMaxPageSize = http::kMaxPageLimit;
 
 class CatalogService {
  public:
   CatalogService(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  Result<Entity> Create(const Principal& who, const ResourceSpec& spec, std::string_view body);
+  // `idempotency_header` is the Idempotency-Key header, if sent (see ParseBody).
+  Result<Entity> Create(const Principal& who, const ResourceSpec& spec, std::string_view body,
+                        std::optional<std::string_view> idempotency_header = std::nullopt);
   Result<Entity> Get(const Principal& who, const ResourceSpec& spec, std::string_view id_text);
   Result<Entity> Update(const Principal& who, const ResourceSpec& spec, std::string_view id_text,
                         std::string_view body);
@@ -55,6 +59,8 @@ class CatalogService {
   Result<Ownership> OwnerOfRecord(const ResourceSpec& spec, const Record& record);
   Result<Ownership> OwnerOfRow(const ResourceSpec& spec, int64_t id);
   Status CheckReferences(const Record& record);
+  // NotFound when row `id` does not exist, PermissionDenied when `who` may not change it.
+  Status AuthorizeUpdate(const Principal& who, const ResourceSpec& spec, int64_t id);
   Result<Entity> Load(const ResourceSpec& spec, int64_t id);
 
   Store& store_;

@@ -16,6 +16,11 @@ constexpr FieldSpec Text(std::string_view name, bool required, int64_t max_len,
   return {name, FieldType::kString, required, true, filterable, 1, max_len, "", description};
 }
 
+// Free text: may span lines.
+constexpr FieldSpec Prose(std::string_view name, int64_t max_len, std::string_view description) {
+  return {name, FieldType::kString, false, true, false, 1, max_len, "", description, true};
+}
+
 constexpr FieldSpec Ref(std::string_view name, std::string_view table,
                         std::string_view description) {
   return {name, FieldType::kReference, true, false, true, 1, INT64_MAX, table, description};
@@ -26,7 +31,7 @@ constexpr std::array kBeltFields = {
     Text("province", true, 50, "Province, e.g. Zhejiang", true),
     Text("city", true, 50, "City or county at its centre", true),
     Text("specialty", true, 100, "What the belt makes, e.g. socks", true),
-    Text("description", false, 2000, "Free text"),
+    Prose("description", 2000, "Free text"),
 };
 
 constexpr std::array kBaseFields = {
@@ -59,7 +64,7 @@ constexpr std::array kProductFields = {
     Text("name", true, 100, "Product name, unique within its factory", true),
     Ref("factory_id", "factories", "The factory that makes it"),
     Text("category", true, 50, "Product category, e.g. socks", true),
-    Text("description", false, 2000, "Free text"),
+    Prose("description", 2000, "Free text"),
 };
 
 constexpr std::array kSkuFields = {

@@ -3,11 +3,15 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <map>
 
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
+#include "http/message.h"
 
 namespace thunder::catalog {
 namespace {
@@ -23,6 +27,54 @@ size_t Utf8Length(std::string_view s) {
   size_t n = 0;
   for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
+}
+
+// The code point that starts at s[i] (s is valid UTF-8: simdjson checked it); moves i on.
+char32_t NextCodePoint(std::string_view s, size_t& i) {
+  const auto lead = static_cast<unsigned char>(s[i++]);
+  const int extra = lead < 0x80 ? 0 : lead < 0xE0 ? 1 : lead < 0xF0 ? 2 : 3;
+  char32_t cp = extra == 0 ? lead : lead & (0x3F >> extra);
+  for (int k = 0; k < extra && i < s.size(); ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
+  }
+  return cp;
+}
+
+// C0 and C1 controls and DEL: invisible, and trouble in logs, CSV and terminals.
+bool IsControl(char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
+// Spaces, line breaks and the invisible characters that look like nothing.
+bool IsBlank(char32_t cp) {
+  constexpr std::array<char32_t, 16> kBlanks = {' ',    '\t',   '\n',   '\r',   '\v',   '\f',
+                                                0x85,   0xA0,   0x1680, 0x180E, 0x2028, 0x2029,
+                                                0x202F, 0x205F, 0x3000, 0xFEFF};
+  return (cp >= 0x2000 && cp <= 0x200B) ||
+         std::find(kBlanks.begin(), kBlanks.end(), cp) != kBlanks.end();
+}
+
+enum class LineBreaks { kRefused, kAllowed };
+
+// Refuses control characters (tab and line feed are allowed in multi-line text) and
+// text made only of blanks.
+Status CheckText(std::string_view s, std::string_view field, LineBreaks line_breaks) {
+  bool all_blank = true;
+  for (size_t i = 0; i < s.size();) {
+    const char32_t cp = NextCodePoint(s, i);
+    const bool allowed_break =
+        line_breaks == LineBreaks::kAllowed && (cp == '\t' || cp == '\n' || cp == '\r');
+    if (IsControl(cp) && !allowed_break) {
+      return Status::InvalidArgument(
+          "control_character",
+          std::string(field) + " must not contain control characters such as NUL or line breaks",
+          std::string(field));
+    }
+    all_blank = all_blank && IsBlank(cp);
+  }
+  if (all_blank && !s.empty()) {
+    return Status::InvalidArgument("blank", std::string(field) + " must not be only blank space",
+                                   std::string(field));
+  }
+  return Status::Ok();
 }
 
 Status WrongType(std::string_view field, std::string_view want) {
@@ -46,10 +98,12 @@ Result<int64_t> IntegerIn(element v, std::string_view field, int64_t min, int64_
   return n;
 }
 
-Result<std::string> TextIn(element v, std::string_view field, int64_t min_len, int64_t max_len) {
+Result<std::string> TextIn(element v, std::string_view field, int64_t min_len, int64_t max_len,
+                           LineBreaks line_breaks = LineBreaks::kRefused) {
   if (v.type() != element_type::STRING) return WrongType(field, "a string");
   std::string_view s;
   if (v.get_string().get(s) != simdjson::SUCCESS) return WrongType(field, "a string");
+  RETURN_IF_ERROR(CheckText(s, field, line_breaks));
   const auto len = static_cast<int64_t>(Utf8Length(s));
   if (len < min_len) {
     return Status::InvalidArgument("too_short", std::string(field) + " must not be empty",
@@ -76,6 +130,8 @@ Result<std::string> MapIn(element v, const FieldSpec& f) {
       return Status::InvalidArgument(
           "invalid_key", "keys of " + std::string(f.name) + " must be 1 to 32 characters", path);
     }
+    // The key is not named in the error: it may be the very control character refused.
+    RETURN_IF_ERROR(CheckText(key, f.name, LineBreaks::kRefused));
     if (!sorted.emplace(std::string(key), value).second) {
       return Status::InvalidArgument("duplicate_field", "duplicate key " + path, path);
     }
@@ -102,10 +158,33 @@ Result<std::string> MapIn(element v, const FieldSpec& f) {
   return w.Take();
 }
 
+// The Idempotency-Key header, under the rules of the body field.
+Result<std::string> IdempotencyKeyIn(std::string_view key) {
+  constexpr std::string_view kField = "idempotency_key";
+  if (key.empty()) {
+    return Status::InvalidArgument("too_short", "idempotency_key must not be empty",
+                                   std::string(kField));
+  }
+  if (!http::IsValidUtf8(key)) {
+    return Status::InvalidArgument("invalid_utf8", "the Idempotency-Key header is not UTF-8",
+                                   std::string(kField));
+  }
+  if (Utf8Length(key) > kMaxIdempotencyKeyChars) {
+    return Status::InvalidArgument("too_long",
+                                   "idempotency_key must be at most " +
+                                       std::to_string(kMaxIdempotencyKeyChars) + " characters",
+                                   std::string(kField));
+  }
+  RETURN_IF_ERROR(CheckText(key, kField, LineBreaks::kRefused));
+  return std::string(key);
+}
+
 Result<SqlValue> FieldIn(const FieldSpec& f, element v) {
   switch (f.type) {
     case FieldType::kString: {
-      ASSIGN_OR_RETURN(std::string s, TextIn(v, f.name, f.min, f.max));
+      ASSIGN_OR_RETURN(std::string s,
+                       TextIn(v, f.name, f.min, f.max,
+                              f.multiline ? LineBreaks::kAllowed : LineBreaks::kRefused));
       return SqlValue{std::move(s)};
     }
     case FieldType::kInteger: {
@@ -205,7 +284,8 @@ void WriteFieldSchema(JsonWriter& w, const FieldSpec& f) {
 
 }  // namespace
 
-Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMode mode) {
+Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMode mode,
+                         std::optional<std::string_view> idempotency_header) {
   // One parser per thread: it keeps its buffers between requests.
   thread_local simdjson::dom::parser parser;
   element doc;
@@ -272,18 +352,44 @@ Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMo
   if (mode == BodyMode::kPatch && record.values.empty()) {
     return Status::InvalidArgument("empty_patch", "the body changes nothing");
   }
+  if (mode == BodyMode::kCreate && idempotency_header) {
+    ASSIGN_OR_RETURN(std::string header_key, IdempotencyKeyIn(*idempotency_header));
+    if (!record.idempotency_key.empty() && record.idempotency_key != header_key) {
+      return Status::InvalidArgument(
+          "idempotency_key_mismatch",
+          "the Idempotency-Key header and the body's idempotency_key differ; send one, or both "
+          "equal",
+          "idempotency_key");
+    }
+    record.idempotency_key = std::move(header_key);
+  }
   return record;
 }
 
-std::string BodyJsonSchema(const ResourceSpec& spec, BodyMode mode) {
+std::string TypeName(const ResourceSpec& spec) {
+  std::string name(spec.singular);
+  if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  return name;
+}
+
+std::string BodyJsonSchema(const ResourceSpec& spec, BodyMode mode, KeyRule key_rule) {
   JsonWriter w;
-  w.BeginObject().Key("type").String("object").Key("additionalProperties").Bool(false);
+  w.BeginObject();
+  w.Key("title").String(mode == BodyMode::kCreate ? "New" + TypeName(spec)
+                                                  : TypeName(spec) + "Patch");
+  w.Key("type").String("object").Key("additionalProperties").Bool(false);
   if (mode == BodyMode::kCreate) {
-    w.Key("required").BeginArray();
-    for (const FieldSpec& f : spec.fields) {
-      if (f.required) w.String(f.name);
+    // An empty "required" is not valid JSON Schema draft 4, which OpenAPI 3.0 follows.
+    bool any = key_rule == KeyRule::kRequired;
+    for (const FieldSpec& f : spec.fields) any = any || f.required;
+    if (any) {
+      w.Key("required").BeginArray();
+      for (const FieldSpec& f : spec.fields) {
+        if (f.required) w.String(f.name);
+      }
+      if (key_rule == KeyRule::kRequired) w.String("idempotency_key");
+      w.EndArray();
     }
-    w.EndArray();
   } else {
     w.Key("minProperties").Int(1);
   }
@@ -295,8 +401,13 @@ std::string BodyJsonSchema(const ResourceSpec& spec, BodyMode mode) {
   }
   if (mode == BodyMode::kCreate) {
     w.Key("idempotency_key").BeginObject().Key("type").String("string");
-    w.Key("description").String("Makes a retried create return the first result");
-    w.Key("maxLength").Int(kMaxIdempotencyKeyChars).EndObject();
+    w.Key("description")
+        .String(key_rule == KeyRule::kRequired
+                    ? "Required, here or as the Idempotency-Key header: a retry with the same "
+                      "key returns the first result"
+                    : "Makes a retried create return the first result; may also be sent as "
+                      "the Idempotency-Key header");
+    w.Key("minLength").Int(1).Key("maxLength").Int(kMaxIdempotencyKeyChars).EndObject();
   }
   w.EndObject().EndObject();
   return w.Take();
@@ -304,7 +415,14 @@ std::string BodyJsonSchema(const ResourceSpec& spec, BodyMode mode) {
 
 std::string EntityJsonSchema(const ResourceSpec& spec) {
   JsonWriter w;
-  w.BeginObject().Key("type").String("object").Key("properties").BeginObject();
+  w.BeginObject().Key("title").String(TypeName(spec)).Key("type").String("object");
+  // Optional text that was never set is left out of the row, so it is not required.
+  w.Key("required").BeginArray().String("id");
+  for (const FieldSpec& f : spec.fields) {
+    if (f.required || f.type != FieldType::kString) w.String(f.name);
+  }
+  w.String("created_at").String("updated_at").EndArray();
+  w.Key("properties").BeginObject();
   w.Key("id").BeginObject().Key("type").String("string").EndObject();
   for (const FieldSpec& f : spec.fields) {
     w.Key(f.name);
@@ -321,6 +439,15 @@ std::string EntityJsonSchema(const ResourceSpec& spec) {
   }
   w.EndObject().EndObject();
   return w.Take();
+}
+
+std::string PageJsonSchema(const ResourceSpec& spec) {
+  return R"({"title":")" + TypeName(spec) +
+         R"(Page","type":"object","required":["items","next_cursor"],"properties":{)"
+         R"("items":{"type":"array","items":)" +
+         EntityJsonSchema(spec) +
+         R"(},"next_cursor":{"type":"string","nullable":true,)"
+         R"("description":"Pass as ?cursor= for the next page; null on the last page"}}})";
 }
 
 }  // namespace thunder::catalog

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,7 +19,8 @@
 namespace thunder::catalog {
 
 enum class FieldType {
-  kString,     // UTF-8 text; min/max bound its length in characters
+  kString,     // UTF-8 text; min/max bound its length in characters. Never blank, never
+               // with control characters (tab and line feed only in `multiline` text)
   kInteger,    // int64; min/max bound its value
   kMoney,      // {"amount_fen": n}; min/max bound n
   kReference,  // the string id of a row in `references`
@@ -37,6 +39,7 @@ struct FieldSpec {
   int64_t max;
   std::string_view references;  // table a kReference points to
   std::string_view description;
+  bool multiline = false;  // free text that may hold tabs and line breaks
 };
 
 // How to find the tenants that own a row, for the policy.
@@ -68,7 +71,7 @@ const ResourceSpec* FindResource(std::string_view name);
 // (references as ids, maps as canonical JSON text).
 struct Record {
   std::vector<std::pair<const FieldSpec*, SqlValue>> values;
-  std::string idempotency_key;  // from the body, create only; empty when absent
+  std::string idempotency_key;  // from the body or header, create only; empty when absent
 
   const SqlValue* Get(std::string_view field) const;
 };
@@ -77,12 +80,25 @@ enum class BodyMode { kCreate, kPatch };
 
 // Parses and validates a JSON body. Any problem is kInvalidArgument with a code
 // (invalid_json, invalid_utf8, not_an_object, unknown_field, duplicate_field, wrong_type,
-// out_of_range, too_long, missing_field, immutable_field, empty_patch) and the field.
-Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMode mode);
+// out_of_range, too_short, too_long, control_character, blank, missing_field,
+// immutable_field, empty_patch, idempotency_key_mismatch) and the field.
+// `idempotency_header` is the Idempotency-Key header of a create, if sent: it is checked
+// like the body's "idempotency_key", and when both are given they must be equal. A patch
+// ignores it (a patch is idempotent by itself).
+Result<Record> ParseBody(const ResourceSpec& spec, std::string_view body, BodyMode mode,
+                         std::optional<std::string_view> idempotency_header = std::nullopt);
 
-// JSON Schema of the create (all required fields required) or patch body.
-std::string BodyJsonSchema(const ResourceSpec& spec, BodyMode mode);
-// JSON Schema of one rendered row.
+// Whether a create must carry an idempotency key (in the body or the header).
+enum class KeyRule { kOptional, kRequired };
+
+// JSON Schemas, each with a "title" that names it as an OpenAPI component (see
+// http/openapi.cc): the create body ("NewBelt"; all required fields required), the
+// patch body ("BeltPatch"), one rendered row ("Belt") and a page of rows ("BeltPage").
+std::string BodyJsonSchema(const ResourceSpec& spec, BodyMode mode,
+                           KeyRule key_rule = KeyRule::kOptional);
 std::string EntityJsonSchema(const ResourceSpec& spec);
+std::string PageJsonSchema(const ResourceSpec& spec);
+// "belt" -> "Belt": the name of a resource's schemas.
+std::string TypeName(const ResourceSpec& spec);
 
 }  // namespace thunder::catalog

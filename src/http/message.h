@@ -23,6 +23,8 @@ struct Request {
   // The client's X-Request-Id when it is sane, else one the server made up. Every
   // response carries it back, and the server's log line for the request names it.
   std::string request_id;
+  // The Idempotency-Key header, when sent: the same as a body's "idempotency_key".
+  std::optional<std::string> idempotency_key;
 
   // The first value of a query parameter, if present.
   std::optional<std::string_view> QueryParam(std::string_view name) const;

@@ -1,10 +1,6 @@
 #include "http/router.h"
 
-#include <cctype>
 #include <future>
-#include <map>
-
-#include "core/json_writer.h"
 
 namespace thunder::http {
 
@@ -130,87 +126,6 @@ Router::Dispatched Router::Dispatch(const Request& request) const {
   std::promise<Dispatched> answer;
   DispatchAsync(request, [&answer](Dispatched d) { answer.set_value(std::move(d)); });
   return answer.get_future().get();
-}
-
-std::string Router::OpenApiJson(std::string_view title, std::string_view version) const {
-  // Group routes by pattern, keeping the order in which patterns were first added.
-  std::vector<std::string> patterns;
-  std::map<std::string, std::vector<const Route*>> by_pattern;
-  for (const Route& r : routes_) {
-    auto& list = by_pattern[r.pattern];
-    if (list.empty()) patterns.push_back(r.pattern);
-    list.push_back(&r);
-  }
-
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("openapi").String("3.0.3");
-  w.Key("info").BeginObject().Key("title").String(title).Key("version").String(version).EndObject();
-  w.Key("components").BeginObject();
-  w.Key("securitySchemes").BeginObject().Key("bearer").BeginObject();
-  w.Key("type").String("http").Key("scheme").String("bearer");
-  w.EndObject().EndObject();
-  w.Key("schemas").BeginObject().Key("Error").Raw(
-      R"({"type":"object","properties":{"error":{"type":"object","required":["code","message"],)"
-      R"("properties":{"code":{"type":"string"},"message":{"type":"string"},)"
-      R"("field":{"type":"string"}}}}})");
-  w.EndObject();
-  w.EndObject();
-
-  w.Key("paths").BeginObject();
-  for (const std::string& pattern : patterns) {
-    w.Key(pattern).BeginObject();
-    for (const Route* r : by_pattern[pattern]) {
-      std::string method = r->method;
-      for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      w.Key(method).BeginObject();
-      w.Key("summary").String(r->doc.summary);
-      if (!r->doc.tag.empty()) w.Key("tags").BeginArray().String(r->doc.tag).EndArray();
-      if (r->authenticated) {
-        w.Key("security").BeginArray().BeginObject().Key("bearer").BeginArray().EndArray();
-        w.EndObject().EndArray();
-      }
-      w.Key("parameters").BeginArray();
-      std::string_view rest = std::string_view(pattern).substr(1);
-      while (!rest.empty()) {
-        const std::string_view seg = NextSegment(rest);
-        if (!IsPlaceholder(seg)) continue;
-        w.BeginObject().Key("name").String(seg.substr(1, seg.size() - 2));
-        w.Key("in").String("path").Key("required").Bool(true);
-        w.Key("schema").Raw(R"({"type":"string"})").EndObject();
-      }
-      for (const std::string& q : r->doc.query_params) {
-        w.BeginObject().Key("name").String(q).Key("in").String("query");
-        w.Key("required").Bool(false).Key("schema").Raw(R"({"type":"string"})").EndObject();
-      }
-      w.EndArray();
-      if (!r->doc.request_schema.empty()) {
-        w.Key("requestBody").BeginObject().Key("required").Bool(true);
-        w.Key("content").BeginObject().Key("application/json").BeginObject();
-        w.Key("schema").Raw(r->doc.request_schema).EndObject().EndObject().EndObject();
-      }
-      w.Key("responses").BeginObject();
-      w.Key(std::to_string(r->doc.success_status))
-          .BeginObject()
-          .Key("description")
-          .String("success");
-      if (!r->doc.response_schema.empty()) {
-        w.Key("content").BeginObject().Key("application/json").BeginObject();
-        w.Key("schema").Raw(r->doc.response_schema).EndObject().EndObject();
-      }
-      w.EndObject();
-      w.Key("default").BeginObject().Key("description").String("error");
-      w.Key("content").BeginObject().Key("application/json").BeginObject();
-      w.Key("schema").Raw(R"({"$ref":"#/components/schemas/Error"})");
-      w.EndObject().EndObject().EndObject();
-      w.EndObject();
-      w.EndObject();
-    }
-    w.EndObject();
-  }
-  w.EndObject();
-  w.EndObject();
-  return w.Take();
 }
 
 }  // namespace thunder::http

@@ -6,6 +6,7 @@
 // caller's thread, which is an I/O thread that carries purchases.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,6 +20,9 @@
 #include "http/worker_pool.h"
 
 namespace thunder::http {
+
+// The largest ?limit= of any list route; the OpenAPI document states it.
+inline constexpr int64_t kMaxPageLimit = 200;
 
 struct RouteContext {
   const Request& request;
@@ -83,7 +87,8 @@ class Router {
 
   std::span<const Route> routes() const { return routes_; }
 
-  // An OpenAPI 3.0 document describing every route.
+  // An OpenAPI 3.0 document describing every route (written in openapi.cc, which says
+  // how route schemas become named components).
   std::string OpenApiJson(std::string_view title, std::string_view version) const;
 
  private:

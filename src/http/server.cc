@@ -138,6 +138,9 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& in, Status& query_st
   if (auto it = in.find(bhttp::field::content_type); it != in.end()) {
     req.content_type = std::string(it->value());
   }
+  if (auto it = in.find("Idempotency-Key"); it != in.end()) {
+    req.idempotency_key = std::string(it->value());
+  }
   req.body = in.body();
   return req;
 }
