@@ -28,13 +28,56 @@ engine::EventSink Projector::Sink() {
   return [this](uint64_t seq, const engine::Event& e) {
     {
       std::lock_guard lock(mu_);
+      if (!failed_.ok()) return;  // stopped: the log keeps the event for the next start
+      if (queue_.size() >= options_.max_queued_events) {
+        failed_ = Status(ErrorKind::kUnavailable, "projections_behind",
+                         "the projections fell more than " +
+                             std::to_string(options_.max_queued_events) +
+                             " events behind the engine; a restart catches up from the log");
+        spdlog::error("projections stopped: {}", failed_.ToString());
+        queue_.clear();
+        queue_.shrink_to_fit();
+        return;
+      }
       queue_.emplace_back(seq, e);
     }
     wake_.notify_one();
   };
 }
 
+void Projector::Fail(Status why) {
+  spdlog::error("projections stopped: {}; a restart catches up from the log, or run "
+                "'thunder admin rebuild-projections'",
+                why.ToString());
+  std::lock_guard lock(mu_);
+  if (failed_.ok()) failed_ = std::move(why);
+  queue_.clear();
+  queue_.shrink_to_fit();
+}
+
+Status Projector::ApplyWithRetries(std::span<const std::pair<uint64_t, engine::Event>> batch) {
+  const auto give_up = std::chrono::steady_clock::now() + options_.retry_for;
+  auto pause = std::chrono::milliseconds(5);
+  for (;;) {
+    Status s = Apply(batch);
+    // Only a busy or locked store is worth another try; anything else will fail again.
+    if (s.ok() || s.code() != "store_busy" || std::chrono::steady_clock::now() >= give_up) {
+      return s;
+    }
+    {
+      std::unique_lock lock(mu_);
+      ++retries_;
+      if (wake_.wait_for(lock, pause, [&] { return stop_; })) return s;
+    }
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+  }
+}
+
 void Projector::Start(std::function<void(uint64_t)> caught_up) {
+  if (auto stored = StoredSeq(); stored.ok()) {
+    std::lock_guard lock(mu_);
+    stored_seq_ = *stored;
+  }
   thread_ = std::thread([this, caught_up = std::move(caught_up)] {
     pthread_setname_np(pthread_self(), "thunder-proj");
     // Projections may lag; purchases may not. When the cores are busy, this thread yields
@@ -51,13 +94,10 @@ void Projector::Start(std::function<void(uint64_t)> caught_up) {
       // Events from different partitions arrive in any order; store them in log order.
       std::stable_sort(batch.begin(), batch.end(),
                        [](const auto& a, const auto& b) { return a.first < b.first; });
-      Status s = Apply(batch);
-      if (!s.ok()) {
-        spdlog::error("projections stopped: {}; run 'thunder admin rebuild-projections'",
-                      s.ToString());
+      if (Status s = ApplyWithRetries(batch); !s.ok()) return Fail(std::move(s));
+      {
         std::lock_guard lock(mu_);
-        failed_ = s;
-        return;
+        stored_seq_ = std::max(stored_seq_, batch.back().first);
       }
       if (caught_up) caught_up(batch.back().first);
       batch.clear();
@@ -77,6 +117,11 @@ void Projector::Stop() {
 Status Projector::health() {
   std::lock_guard lock(mu_);
   return failed_;
+}
+
+ProjectorStats Projector::stats() {
+  std::lock_guard lock(mu_);
+  return {stored_seq_, queue_.size(), retries_};
 }
 
 Status Projector::Apply(std::span<const std::pair<uint64_t, engine::Event>> batch) {

@@ -3,9 +3,16 @@
 // can add up per factory and per belt). Events arrive through Sink() from the engine's
 // threads and are written by the projector's own thread in batches, one transaction each,
 // together with the sequence number they reach; so after a restart the projections catch
-// up from the log where they left off. Sink() and Stop() are thread-safe.
+// up from the log where they left off. The store syncs every commit, so the progress the
+// projector reports is progress a power cut cannot take back.
+// Failures are never silent: a busy store is retried with back-off; an error that persists,
+// or a queue that outgrows its bound while the store cannot keep up, stops the projector,
+// empties its queue (the events stay in the log, which keeps them while the projections are
+// behind) and shows in health(), so /healthz answers 503 until a restart catches up.
+// Sink(), Stop(), health() and stats() are thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -19,9 +26,22 @@
 
 namespace thunder::projections {
 
+struct ProjectorOptions {
+  size_t max_queued_events = 1'000'000;
+  // A busy store is retried for this long before the failure counts as persistent.
+  std::chrono::milliseconds retry_for{30'000};
+};
+
+struct ProjectorStats {
+  uint64_t stored_seq = 0;  // the last event the store holds
+  uint64_t queued = 0;      // events waiting for the projector thread
+  uint64_t retries = 0;     // batches tried again after a transient store error
+};
+
 class Projector {
  public:
-  explicit Projector(Store& store) : store_(store) {}
+  explicit Projector(Store& store, ProjectorOptions options = {})
+      : store_(store), options_(options) {}
   ~Projector() { Stop(); }
   Projector(const Projector&) = delete;
   Projector& operator=(const Projector&) = delete;
@@ -41,18 +61,25 @@ class Projector {
   // Replaces every projection with `events` (the engine's snapshot of its state) as of
   // log position `as_of_seq`.
   Status Rebuild(const std::vector<engine::Event>& events, uint64_t as_of_seq);
+  // OK until the projector stopped; then why.
   Status health();
+  ProjectorStats stats();
 
  private:
+  void Fail(Status why);
+  Status ApplyWithRetries(std::span<const std::pair<uint64_t, engine::Event>> batch);
   Status ApplyOne(const engine::Event& e);
   Status AddGmv(int64_t order_id, Timestamp at, bool refund);
 
   Store& store_;
+  const ProjectorOptions options_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::vector<std::pair<uint64_t, engine::Event>> queue_;  // guarded by mu_
   bool stop_ = false;                                      // guarded by mu_
   Status failed_;                                          // guarded by mu_
+  uint64_t stored_seq_ = 0;                                // guarded by mu_
+  uint64_t retries_ = 0;                                   // guarded by mu_
   std::thread thread_;
   // sku -> (factory, belt), owned by the projector thread.
   std::unordered_map<int64_t, std::pair<int64_t, int64_t>> sku_owner_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 
@@ -149,6 +150,90 @@ TEST_F(ProjectorTest, RebuildGivesTheSameRows) {
   ASSERT_TRUE(projector_->Rebuild(events, engine_->durable_seq()).ok());
   EXPECT_EQ(Rows("SELECT * FROM orders ORDER BY id"), orders);
   EXPECT_EQ(Rows("SELECT * FROM gmv_hourly ORDER BY hour"), gmv);
+}
+
+// A store whose transactions fail with `failure` while `failures_left` lasts (or always,
+// when it is negative).
+class FlakyStore final : public Store {
+ public:
+  FlakyStore(Store& inner, Status failure, int failures) : inner_(inner), failure_(failure),
+                                                            failures_left_(failures) {}
+  using Store::Query;
+  Result<QueryResult> Query(std::string_view sql, std::span<const SqlValue> params) override {
+    return inner_.Query(sql, params);
+  }
+  Status InTransaction(const std::function<Status()>& fn) override {
+    if (failures_left_ != 0) {
+      if (failures_left_ > 0) --failures_left_;
+      return failure_;
+    }
+    return inner_.InTransaction(fn);
+  }
+  std::string_view Dialect() const override { return inner_.Dialect(); }
+
+ private:
+  Store& inner_;
+  Status failure_;
+  std::atomic<int> failures_left_;
+};
+
+std::vector<std::pair<uint64_t, engine::Event>> SomeEvents(int n) {
+  std::vector<std::pair<uint64_t, engine::Event>> out;
+  engine::Event drop;
+  drop.type = engine::EventType::kDropCreated;
+  drop.drop_id = 1;
+  drop.spec = {7, 100, 990, kStart, kStart + 1h, 5, 15min};
+  out.emplace_back(1, drop);
+  for (int i = 0; i < n - 1; ++i) {
+    engine::Event e;
+    e.type = engine::EventType::kOrderReserved;
+    e.order_id = static_cast<uint64_t>(100 + i);
+    e.drop_id = 1;
+    e.buyer = "b" + std::to_string(i);
+    e.quantity = 1;
+    e.at = e.pay_by = kStart;
+    out.emplace_back(static_cast<uint64_t>(i + 2), e);
+  }
+  return out;
+}
+
+const Status kBusy(ErrorKind::kUnavailable, "store_busy", "database is locked");
+
+TEST_F(ProjectorTest, ABusyStoreIsRetriedNotFatal) {
+  FlakyStore flaky(*store_, kBusy, 3);
+  Projector projector(flaky, {1000, 10s});
+  std::atomic<uint64_t> reached{0};
+  projector.Start([&](uint64_t seq) { reached = seq; });
+  auto sink = projector.Sink();
+  for (const auto& [seq, e] : SomeEvents(5)) sink(seq, e);
+  for (int i = 0; i < 2000 && reached < 5; ++i) std::this_thread::sleep_for(1ms);
+  projector.Stop();
+  EXPECT_EQ(reached, 5u);
+  EXPECT_TRUE(projector.health().ok()) << projector.health().ToString();
+  EXPECT_EQ(*projector.StoredSeq(), 5u);
+  EXPECT_GE(projector.stats().retries, 3u);
+}
+
+TEST_F(ProjectorTest, APersistentFailureShowsAndStopsQueueing) {
+  FlakyStore broken(*store_, Status::IoError("disk I/O error"), -1);
+  Projector projector(broken, {1000, 10s});
+  projector.Start(nullptr);
+  auto sink = projector.Sink();
+  for (const auto& [seq, e] : SomeEvents(3)) sink(seq, e);
+  for (int i = 0; i < 2000 && projector.health().ok(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(projector.health().code(), "io_error");
+  // What arrives now stays in the log only: memory does not grow.
+  for (const auto& [seq, e] : SomeEvents(100)) sink(seq + 10, e);
+  EXPECT_EQ(projector.stats().queued, 0u);
+  projector.Stop();
+}
+
+TEST_F(ProjectorTest, TheQueueIsBounded) {
+  Projector projector(*store_, {5, 10s});  // never started: nothing drains the queue
+  auto sink = projector.Sink();
+  for (const auto& [seq, e] : SomeEvents(20)) sink(seq, e);
+  EXPECT_EQ(projector.health().code(), "projections_behind");
+  EXPECT_LE(projector.stats().queued, 5u);
 }
 
 }  // namespace
