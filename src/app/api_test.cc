@@ -1,6 +1,7 @@
 // API tests over HTTP against an in-process server: every route, every bad-input shape,
 // and every cross-tenant case answer as DESIGN.md says and change nothing.
 #include <map>
+#include <set>
 
 #include "app/test_platform.h"
 #include "catalog/schema.h"
@@ -353,6 +354,23 @@ TEST_F(ApiTest, MetricsSeeApiTraffic) {
   EXPECT_NE(m.body.find("thunder_engine_commands_total 1\n"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("thunder_wal_records_total 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("thunder_engine_healthy 1\n"), std::string::npos);
+}
+
+TEST_F(ApiTest, RoutesThatQueryTheStoreRunOffTheIoThreads) {
+  std::set<std::string> catalog_collections;
+  for (const auto& spec : catalog::AllResources()) {
+    catalog_collections.insert("/v1/" + std::string(spec.name));
+  }
+  for (const http::Route& r : platform_->router().routes()) {
+    const std::string collection = r.pattern.substr(0, r.pattern.find("/{"));
+    if (catalog_collections.contains(collection) || (r.method == "POST" && r.pattern == "/v1/drops")) {
+      EXPECT_TRUE(r.blocking) << r.method << " " << r.pattern;
+    }
+    // Purchases never wait behind the store.
+    if (r.pattern.starts_with("/v1/drops/") || r.pattern.starts_with("/v1/orders/")) {
+      EXPECT_FALSE(r.blocking) << r.method << " " << r.pattern;
+    }
+  }
 }
 
 }  // namespace
