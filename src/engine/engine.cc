@@ -45,8 +45,10 @@ struct Engine::Worker {
 namespace {
 
 uint64_t OwnerId(const Event& e) {
-  return e.type == EventType::kDropCreated || e.type == EventType::kDropRestocked ? e.drop_id
-                                                                                  : e.order_id;
+  return e.type == EventType::kDropCreated || e.type == EventType::kDropRestocked ||
+                 e.type == EventType::kDropArchived
+             ? e.drop_id
+             : e.order_id;
 }
 
 }  // namespace
@@ -195,7 +197,8 @@ void Engine::Submit(Command command, ReplyFn reply) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, CreateDrop>) {
           partition = PartitionForSku(c.spec.sku_id);
-        } else if constexpr (std::is_same_v<T, Reserve> || std::is_same_v<T, Restock>) {
+        } else if constexpr (std::is_same_v<T, Reserve> || std::is_same_v<T, Restock> ||
+                             std::is_same_v<T, ArchiveDrop>) {
           id = c.drop_id;
         } else {
           id = c.order_id;
@@ -206,7 +209,8 @@ void Engine::Submit(Command command, ReplyFn reply) {
   if (partition >= workers_.size()) {
     // No partition owns such an id: it was never issued here.
     const bool drop =
-        std::holds_alternative<Reserve>(command) || std::holds_alternative<Restock>(command);
+        std::holds_alternative<Reserve>(command) || std::holds_alternative<Restock>(command) ||
+        std::holds_alternative<ArchiveDrop>(command);
     reply({drop ? DropNotFound(id) : OrderNotFound(id), {}, {}, false});
     return;
   }
@@ -355,6 +359,9 @@ void Engine::ExpireDue(Worker& w) {
   w.due.clear();
   w.partition.DueExpiries(clock_.Now(), w.due);
   for (const uint64_t id : w.due) Execute(w, Expire{id}, nullptr);
+  w.due.clear();
+  w.partition.DueArchives(clock_.Now() - options_.archive_after, w.due);
+  for (const uint64_t id : w.due) Execute(w, ArchiveDrop{id}, nullptr);
 }
 
 void Engine::GetDrop(uint64_t drop_id, ReplyFn reply) { Lookup(drop_id, true, std::move(reply)); }

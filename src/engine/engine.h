@@ -35,6 +35,9 @@ struct EngineOptions {
   uint64_t segment_bytes = 64ull << 20;
   uint64_t snapshot_every = 100'000;  // events per partition between snapshots
   std::chrono::milliseconds expiry_tick{100};
+  // A drop and its orders leave memory this long after the drop ends (the store keeps them
+  // through the projections); refunds after that are refused as not found.
+  std::chrono::microseconds archive_after{std::chrono::hours(24 * 7)};
   // The event sink has stored every event up to this one: recovery sends it the log
   // records after it (even those a snapshot covers), and keeps the segments that hold them.
   uint64_t sink_from_seq = 0;

@@ -314,6 +314,34 @@ TEST_F(EngineTest, SnapshotsHoldOnlyDurableEvents) {
   engine_.reset();  // before the Env it uses goes
 }
 
+// Memory holds what is live: a drop and its orders leave it once the drop has ended and
+// its retention has passed, and stay gone after a restart.
+TEST_F(EngineTest, EndedDropsLeaveMemoryAfterTheirRetention) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  const uint64_t old_drop = NewDrop(10);
+  std::vector<uint64_t> orders;
+  for (int i = 0; i < 4; ++i) {
+    orders.push_back(Call(Reserve{old_drop, "b" + std::to_string(i), 1, "k"}).order->id);
+  }
+  ASSERT_TRUE(Call(Pay{orders[0]}).status.ok());
+  clock_.Advance(2h);  // the drop has ended; the unpaid orders expire
+  const uint64_t live_drop = Call(CreateDrop{{43, 5, 990, kStart, kStart + 30 * 24h, 1, 15min}})
+                                 .drop->id;
+  clock_.Advance(7 * 24h);  // past the default retention of a week
+  Reply gone;
+  for (int i = 0; i < 500; ++i) {
+    gone = DropState(old_drop);
+    if (!gone.status.ok()) break;
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_EQ(gone.status.code(), "drop_not_found");
+  EXPECT_EQ(Order(orders[0]).status.code(), "order_not_found");
+  EXPECT_TRUE(DropState(live_drop).status.ok());
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  EXPECT_EQ(DropState(old_drop).status.code(), "drop_not_found");
+  EXPECT_TRUE(DropState(live_drop).status.ok());
+}
+
 TEST_F(EngineTest, TornTailIsDroppedAndAFlippedByteRefused) {
   ASSERT_TRUE(Open(Env::Default()).ok());
   const uint64_t drop = NewDrop(100);

@@ -112,6 +112,9 @@ void EncodeEvent(const Event& e, std::string& out) {
       w.U64(e.drop_id);
       w.I64(e.quantity);
       break;
+    case EventType::kDropArchived:
+      w.U64(e.drop_id);
+      break;
   }
 }
 
@@ -120,7 +123,7 @@ Result<Event> DecodeEvent(std::string_view bytes) {
   Event e;
   const uint8_t type = r.U8();
   if (type < static_cast<uint8_t>(EventType::kDropCreated) ||
-      type > static_cast<uint8_t>(EventType::kDropRestocked)) {
+      type > static_cast<uint8_t>(EventType::kDropArchived)) {
     return Status(ErrorKind::kCorruption, "bad_event",
                   "unknown event type " + std::to_string(type));
   }
@@ -158,6 +161,9 @@ Result<Event> DecodeEvent(std::string_view bytes) {
     case EventType::kDropRestocked:
       e.drop_id = r.U64();
       e.quantity = r.I64();
+      break;
+    case EventType::kDropArchived:
+      e.drop_id = r.U64();
       break;
   }
   if (!r.ok() || !r.done()) {

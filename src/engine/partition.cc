@@ -102,8 +102,10 @@ Status Partition::Apply(const Command& command, Timestamp now, std::vector<Event
           return ApplyOrderChange(c.order_id, EventType::kOrderExpired, now, events);
         } else if constexpr (std::is_same_v<T, Refund>) {
           return ApplyOrderChange(c.order_id, EventType::kOrderRefunded, now, events);
-        } else {
+        } else if constexpr (std::is_same_v<T, Restock>) {
           return ApplyRestock(c, now, events);
+        } else {
+          return ApplyArchive(c, now, events);
         }
       },
       command);
@@ -293,6 +295,51 @@ Status Partition::ApplyRestock(const Restock& c, Timestamp now, std::vector<Even
   return Status::Ok();
 }
 
+Status Partition::ApplyArchive(const ArchiveDrop& c, Timestamp now, std::vector<Event>& events) {
+  auto it = drops_.find(c.drop_id);
+  if (it == drops_.end()) return DropNotFound(c.drop_id);
+  if (now < it->second.drop.spec.end || it->second.drop.reserved > 0) {
+    return Rejected("drop_active", "a drop is archived only once it has ended and holds no "
+                                   "reserved order");
+  }
+  Event e;
+  e.type = EventType::kDropArchived;
+  e.at = now;
+  e.drop_id = c.drop_id;
+  Emit(std::move(e), events);
+  return Status::Ok();
+}
+
+void Partition::Forget(DropState& d) {
+  const uint64_t id = d.drop.id;  // d lives in the node erased last
+  for (const auto& [buyer, b] : d.buyers) {
+    if (b.first_order != 0) orders_.erase(b.first_order);
+    for (const auto& [key, order] : b.more) orders_.erase(order);
+  }
+  if (auto k = drop_key_of_.find(id); k != drop_key_of_.end()) {
+    drop_keys_.erase(IdempotencySlot(k->second.second, k->second.first));
+    drop_key_of_.erase(k);
+  }
+  drops_.erase(id);
+}
+
+void Partition::DueArchives(Timestamp ended_by, std::vector<uint64_t>& out) {
+  std::vector<Deadline> later;
+  while (!drop_ends_.empty() && drop_ends_.top().first <= ended_by) {
+    const Deadline due = drop_ends_.top();
+    drop_ends_.pop();
+    auto it = drops_.find(due.second);
+    if (it == drops_.end()) continue;
+    // Reserved orders expire by their pay-by; look again an hour on.
+    if (it->second.drop.reserved > 0) {
+      later.emplace_back(due.first + std::chrono::hours(1), due.second);
+    } else {
+      out.push_back(due.second);
+    }
+  }
+  for (const Deadline& d : later) drop_ends_.push(d);
+}
+
 void Partition::ReleaseStock(DropState& d, const Order& o, bool was_paid) {
   (was_paid ? d.drop.paid : d.drop.reserved) -= o.quantity;
   d.drop.remaining += o.quantity;
@@ -314,8 +361,12 @@ void Partition::ApplyEvent(const Event& e) {
         drop_key_of_[e.drop_id] = {e.idempotency_key, e.creator};
       }
       next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
+      drop_ends_.emplace(e.spec.end, e.drop_id);
       return;
     }
+    case EventType::kDropArchived:
+      Forget(drops_.at(e.drop_id));
+      return;
     case EventType::kDropRestocked: {
       Drop& d = drops_.at(e.drop_id).drop;
       d.total += e.quantity;

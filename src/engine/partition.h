@@ -39,6 +39,8 @@ class Partition {
 
   // Orders whose pay-by time has passed and that are still reserved, earliest first.
   void DueExpiries(Timestamp now, std::vector<uint64_t>& out);
+  // Drops that ended at or before `ended_by` and hold no reserved order: ready to archive.
+  void DueArchives(Timestamp ended_by, std::vector<uint64_t>& out);
 
   const Drop* FindDrop(uint64_t id) const;
   const Order* FindOrder(uint64_t id) const;
@@ -79,6 +81,8 @@ class Partition {
   Status ApplyOrderChange(uint64_t order_id, EventType type, Timestamp now,
                           std::vector<Event>& events);
   Status ApplyRestock(const Restock& c, Timestamp now, std::vector<Event>& events);
+  Status ApplyArchive(const ArchiveDrop& c, Timestamp now, std::vector<Event>& events);
+  void Forget(DropState& d);
   void Emit(Event e, std::vector<Event>& events);
   void ReleaseStock(DropState& d, const Order& o, bool was_paid);
 
@@ -93,6 +97,7 @@ class Partition {
   std::unordered_map<uint64_t, Order> orders_;
   using Deadline = std::pair<Timestamp, uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> drop_ends_;
 };
 
 // The refusals for ids that name nothing.

@@ -1,5 +1,7 @@
 #include "engine/partition.h"
 
+#include <malloc.h>
+
 #include <gtest/gtest.h>
 
 namespace thunder::engine {
@@ -176,6 +178,48 @@ TEST(PartitionDropKeyTest, CreateDropWithTheSameKeyReturnsTheFirstDrop) {
   s.stock = 5;
   EXPECT_EQ(p.Apply(CreateDrop{s, "launch-1"}, Timestamp{1s}, ev).code(), "idempotency_key_reused");
   EXPECT_EQ(p.drop_count(), 1u);
+}
+
+// Memory follows the buyers who come, not the stock on offer: a drop of a billion units
+// costs what a drop of one does.
+TEST(PartitionMemoryTest, NoMemoryInProportionToStock) {
+  using namespace std::chrono_literals;
+  Partition p(0);
+  std::vector<Event> ev;
+  // Heap in use, large (mmapped) blocks included.
+  auto in_use = [] { return mallinfo2().uordblks + mallinfo2().hblkhd; };
+  const size_t before = in_use();
+  for (int i = 0; i < 200; ++i) {
+    DropSpec s{7 + i, kMaxStock, 990, Timestamp{0s}, Timestamp{3600s}, 2, 900s};
+    ASSERT_TRUE(p.Apply(CreateDrop{s, "", "host:1"}, Timestamp{0s}, ev).ok());
+  }
+  const size_t grown = in_use() - before;
+  EXPECT_LT(grown, 1u << 20) << grown << " bytes for 200 empty drops";
+}
+
+// Archiving forgets a drop, its orders and its keys.
+TEST(PartitionMemoryTest, ArchivingForgetsTheDropAndItsOrders) {
+  using namespace std::chrono_literals;
+  Partition p(0);
+  std::vector<Event> ev;
+  DropSpec s{7, 10, 990, Timestamp{0s}, Timestamp{3600s}, 2, 900s};
+  ASSERT_TRUE(p.Apply(CreateDrop{s, "key", "host:1"}, Timestamp{0s}, ev).ok());
+  const uint64_t drop = p.last_drop();
+  ASSERT_TRUE(p.Apply(Reserve{drop, "a", 1, "k"}, Timestamp{1s}, ev).ok());
+  const uint64_t order = p.last_order();
+  ASSERT_TRUE(p.Apply(Pay{order}, Timestamp{2s}, ev).ok());
+  std::vector<uint64_t> due;
+  p.DueArchives(Timestamp{3599s}, due);
+  EXPECT_TRUE(due.empty());
+  p.DueArchives(Timestamp{3600s}, due);
+  ASSERT_EQ(due, std::vector<uint64_t>{drop});
+  ASSERT_TRUE(p.Apply(ArchiveDrop{drop}, Timestamp{4000s}, ev).ok());
+  EXPECT_EQ(p.drop_count(), 0u);
+  EXPECT_EQ(p.order_count(), 0u);
+  EXPECT_EQ(p.FindOrder(order), nullptr);
+  // The key is free again: the same request makes a new drop.
+  ASSERT_TRUE(p.Apply(CreateDrop{s, "key", "host:1"}, Timestamp{4001s}, ev).ok());
+  EXPECT_NE(p.last_drop(), drop);
 }
 
 // Keys belong to whoever uses them: another caller's key, even for the same SKU, is

@@ -71,7 +71,13 @@ struct Restock {
   uint64_t drop_id;
   int64_t quantity;
 };
-using Command = std::variant<CreateDrop, Reserve, Pay, Cancel, Expire, Refund, Restock>;
+// Issued by the engine's timer once a drop has ended and its retention has passed: the drop
+// and its orders leave memory (the store keeps them through the projections).
+struct ArchiveDrop {
+  uint64_t drop_id;
+};
+using Command =
+    std::variant<CreateDrop, Reserve, Pay, Cancel, Expire, Refund, Restock, ArchiveDrop>;
 
 // ---- Events ---------------------------------------------------------------------------
 // One struct for every kind keeps encoding and replay simple; each kind uses the fields
@@ -84,6 +90,7 @@ enum class EventType : uint8_t {
   kOrderExpired = 5,    // order_id
   kOrderRefunded = 6,   // order_id
   kDropRestocked = 7,   // drop_id, quantity
+  kDropArchived = 8,    // drop_id: the drop and its orders leave memory
 };
 
 struct Event {

@@ -153,6 +153,8 @@ Status Projector::ApplyOne(const engine::Event& e) {
     case EventType::kDropRestocked:
       return store_.Exec("UPDATE drops SET stock = stock + ? WHERE id = ?",
                          {e.quantity, static_cast<int64_t>(e.drop_id)});
+    case EventType::kDropArchived:
+      return Status::Ok();  // the engine forgets the drop; the store keeps its rows
     case EventType::kOrderReserved:
       return store_.Exec(
           "INSERT OR REPLACE INTO orders (id, drop_id, sku_id, buyer, quantity, amount_fen, state, "
