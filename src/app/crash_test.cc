@@ -85,6 +85,8 @@ struct Acked {
   bool paid = false;
 };
 
+constexpr int64_t kStock = 1500;  // per drop
+
 TEST(CrashTest, KillNineNeverLosesAnAcknowledgedOrder) {
   const int rounds =
       std::getenv("THUNDER_CRASH_ROUNDS") ? std::atoi(std::getenv("THUNDER_CRASH_ROUNDS")) : 20;
@@ -133,6 +135,16 @@ TEST(CrashTest, KillNineNeverLosesAnAcknowledgedOrder) {
       }
     }
     checked_through = acked.size();
+    // Judged by what clients were told: the units acknowledged per drop (one each, never
+    // cancelled, long before their pay-by) fit in the stock the drop was created with,
+    // and the drop holds every one of them.
+    std::map<std::string, int64_t> acked_units;
+    for (const Acked& a : acked) ++acked_units[a.drop_id];
+    for (const auto& [d, units] : acked_units) {
+      EXPECT_LE(units, kStock) << "clients of drop " << d << " were sold " << units << " units";
+      auto j = json::parse(admin.Get("/v1/drops/" + d, token).body);
+      EXPECT_GE(j["reserved"].get<int64_t>() + j["sold"].get<int64_t>(), units) << "drop " << d;
+    }
     if (last_round) break;
     for (const std::string& d : drops) {
       auto j = json::parse(admin.Get("/v1/drops/" + d, token).body);
@@ -154,7 +166,7 @@ TEST(CrashTest, KillNineNeverLosesAnAcknowledgedOrder) {
     // A new drop each round, small enough to sell out under load.
     auto created = admin.Post("/v1/drops",
                               json({{"sku_id", std::to_string(1 + round % 20)},
-                                    {"stock", 1500},
+                                    {"stock", kStock},
                                     {"price", {{"amount_fen", 990}}},
                                     {"starts_at", "2020-01-01T00:00:00Z"},
                                     {"ends_at", "2099-01-01T00:00:00Z"},
