@@ -342,6 +342,25 @@ TEST_F(EngineTest, EndedDropsLeaveMemoryAfterTheirRetention) {
   EXPECT_TRUE(DropState(live_drop).status.ok());
 }
 
+// A consumer of the event stream (the projections) whose position is older than the oldest
+// log segment would silently miss events: the engine refuses to start instead.
+TEST_F(EngineTest, RefusesToStartWhenTheProjectionsAreBehindTheLog) {
+  ASSERT_TRUE(Open(Env::Default(), /*snapshot_every=*/4, /*segment_bytes=*/3 * 4096).ok());
+  const uint64_t drop = NewDrop(100);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(Call(Reserve{drop, "b" + std::to_string(i), 1, "k"}).status.ok());
+  }
+  engine_.reset();
+  EngineOptions o;
+  o.dir = dir_;
+  o.partitions = 2;
+  o.sink_from_seq = 0;  // a store that never saw an event
+  auto e = Engine::Open(Env::Default(), clock_, o, [](uint64_t, const Event&) {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), "projections_behind_log");
+  EXPECT_NE(e.status().message().find("rebuild-projections"), std::string::npos);
+}
+
 TEST_F(EngineTest, TornTailIsDroppedAndAFlippedByteRefused) {
   ASSERT_TRUE(Open(Env::Default()).ok());
   const uint64_t drop = NewDrop(100);
