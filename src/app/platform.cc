@@ -53,7 +53,10 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
                         "1 while the log accepts writes, 0 after a failure",
                         [e] { return e->health().ok() ? 1.0 : 0.0; });
   catalog::AddCatalogRoutes(*p->router_, *p->catalog_);
-  live::AddDropRoutes(*p->router_, *p->engine_, *p->store_);
+  // Made once per data directory; the engine holds the directory's lock by now.
+  ASSIGN_OR_RETURN(const live::PublicIds public_ids,
+                   live::LoadOrCreatePublicIds(env, config.data_dir));
+  live::AddDropRoutes(*p->router_, *p->engine_, *p->store_, public_ids);
 
   ASSIGN_OR_RETURN(const auto listen, config.ListenAddress());
   http::ServerOptions options;

@@ -1,6 +1,9 @@
 #include "auth/policy.h"
 
+#include <charconv>
 #include <string>
+
+#include "core/ids.h"
 
 namespace thunder {
 namespace {
@@ -33,7 +36,12 @@ const char* KindName(ResourceKind kind) {
   return "this resource";
 }
 
-bool Allowed(const Principal& who, Action action, ResourceKind kind, const Ownership& owner) {
+bool SameBelt(std::optional<int64_t> a, std::optional<int64_t> b) {
+  return a.has_value() && b.has_value() && *a == *b;
+}
+
+bool Allowed(const Principal& who, Action action, ResourceKind kind, const Ownership& owner,
+             const CallerScope& caller) {
   if (who.role == Role::kAdmin) return true;
   if (kind == ResourceKind::kPlatform) return false;
   // Orders belong to their buyer alone: reading, placing, paying, cancelling, refunding.
@@ -54,8 +62,9 @@ bool Allowed(const Principal& who, Action action, ResourceKind kind, const Owner
     case ResourceKind::kSku:
       return who.role == Role::kFactory && ScopeIs(who, owner.factory_id);
     case ResourceKind::kDrop:
-      // Live hosts run drops.
-      return who.role == Role::kHost;
+      // Live hosts run drops of what their own belt makes.
+      return action == Action::kCreate && who.role == Role::kHost &&
+             SameBelt(owner.belt_id, caller.belt_id);
     case ResourceKind::kBelt:
     case ResourceKind::kOrder:
     case ResourceKind::kPlatform:
@@ -78,17 +87,55 @@ const char* ActionVerb(Action action) {
   return "use";
 }
 
-}  // namespace
-
-Status Authorize(const Principal& who, Action action, ResourceKind kind, const Ownership& owner) {
-  if (Allowed(who, action, kind, owner)) return Status::Ok();
+std::string DeniedMessage(const Principal& who, Action action, ResourceKind kind) {
   std::string msg = "a " + std::string(RoleName(who.role)) + " token";
   if (!who.scope.empty()) msg += " scoped to " + who.scope;
-  msg += std::string(" may not ") + ActionVerb(action) + " " + KindName(kind);
+  return msg + " may not " + ActionVerb(action) + " " + KindName(kind);
+}
+
+}  // namespace
+
+Status Authorize(const Principal& who, Action action, ResourceKind kind, const Ownership& owner,
+                 const CallerScope& caller) {
+  if (Allowed(who, action, kind, owner, caller)) return Status::Ok();
+  std::string msg = DeniedMessage(who, action, kind);
   if (owner.factory_id) msg += " of factory " + std::to_string(*owner.factory_id);
   if (owner.base_id) msg += " of base " + std::to_string(*owner.base_id);
   if (owner.buyer) msg += " of buyer " + *owner.buyer;
+  if (owner.belt_id) {
+    msg += " of belt " + std::to_string(*owner.belt_id);
+    if (who.role == Role::kHost) {
+      msg += caller.belt_id ? ": its base is in belt " + std::to_string(*caller.belt_id)
+                            : ": its base does not exist";
+    }
+  }
   return Status::PermissionDenied(msg);
+}
+
+Result<CallerScope> ReadCallerScope(Store& store, const Principal& who) {
+  CallerScope scope;
+  if (who.role != Role::kHost) return scope;
+  const auto base = ParseIdText(who.scope);
+  if (!base) return scope;
+  ASSIGN_OR_RETURN(auto found, store.Query("SELECT belt_id FROM bases WHERE id = ?", {*base}));
+  if (!found.rows.empty()) scope.belt_id = AsInt(found.rows[0][0]);
+  return scope;
+}
+
+Status AuthorizeRole(const Principal& who, Action action, ResourceKind kind) {
+  // Ask with the owner most favourable to the caller: its own tenant, in its own belt.
+  Ownership own;
+  int64_t scope_id = 0;
+  const char* end = who.scope.data() + who.scope.size();
+  if (auto [ptr, ec] = std::from_chars(who.scope.data(), end, scope_id);
+      ec == std::errc{} && ptr == end && !who.scope.empty()) {
+    own.factory_id = scope_id;
+    own.base_id = scope_id;
+  }
+  own.buyer = who.scope;
+  own.belt_id = 0;
+  if (Allowed(who, action, kind, own, CallerScope{own.belt_id})) return Status::Ok();
+  return Status::PermissionDenied(DeniedMessage(who, action, kind));
 }
 
 }  // namespace thunder

@@ -70,11 +70,40 @@ TEST(PolicyTest, OrdersBelongToTheirBuyerAlone) {
   }
 }
 
-TEST(PolicyTest, HostsRunDropsEveryoneSeesThem) {
-  EXPECT_TRUE(Can(kHost3, Action::kCreate, ResourceKind::kDrop));
-  EXPECT_FALSE(Can(kFactory7, Action::kCreate, ResourceKind::kDrop));
-  EXPECT_FALSE(Can(kConsumer, Action::kCreate, ResourceKind::kDrop));
-  EXPECT_TRUE(Can(kConsumer, Action::kRead, ResourceKind::kDrop));
+TEST(PolicyTest, HostsRunDropsOfTheirOwnBeltEveryoneSeesThem) {
+  const CallerScope in_belt_2{2};
+  auto host_can_create = [](Ownership drop, CallerScope caller) {
+    return Authorize(kHost3, Action::kCreate, ResourceKind::kDrop, drop, caller).ok();
+  };
+  EXPECT_TRUE(host_can_create(Ownership::Belt(2), in_belt_2));
+  EXPECT_FALSE(host_can_create(Ownership::Belt(5), in_belt_2));
+  // An unknown belt on either side is no belt in common.
+  EXPECT_FALSE(host_can_create({}, in_belt_2));
+  EXPECT_FALSE(host_can_create(Ownership::Belt(2), {}));
+  EXPECT_FALSE(host_can_create({}, {}));
+  EXPECT_TRUE(Can(kAdmin, Action::kCreate, ResourceKind::kDrop, Ownership::Belt(5)));
+  for (const Principal* p : {&kFactory7, &kConsumer, &kTrainer}) {
+    EXPECT_FALSE(
+        Authorize(*p, Action::kCreate, ResourceKind::kDrop, Ownership::Belt(2), in_belt_2).ok());
+    EXPECT_TRUE(Can(*p, Action::kRead, ResourceKind::kDrop));
+  }
+  EXPECT_EQ(Authorize(kHost3, Action::kCreate, ResourceKind::kDrop, Ownership::Belt(5), in_belt_2)
+                .message(),
+            "a host token scoped to 3 may not create drops of belt 5: its base is in belt 2");
+}
+
+TEST(PolicyTest, RoleCheckRefusesEarlyOnlyThoseNoOwnerWouldAllow) {
+  EXPECT_TRUE(AuthorizeRole(kHost3, Action::kCreate, ResourceKind::kDrop).ok());
+  EXPECT_TRUE(AuthorizeRole(kAdmin, Action::kCreate, ResourceKind::kDrop).ok());
+  EXPECT_TRUE(AuthorizeRole(kConsumer, Action::kCreate, ResourceKind::kOrder).ok());
+  EXPECT_TRUE(AuthorizeRole(kFactory7, Action::kCreate, ResourceKind::kSku).ok());
+  for (const Principal* p : {&kFactory7, &kConsumer, &kTrainer}) {
+    EXPECT_EQ(AuthorizeRole(*p, Action::kCreate, ResourceKind::kDrop).http_status(), 403);
+  }
+  for (const Principal* p : {&kFactory7, &kHost3, &kTrainer}) {
+    EXPECT_EQ(AuthorizeRole(*p, Action::kCreate, ResourceKind::kOrder).http_status(), 403);
+  }
+  EXPECT_FALSE(AuthorizeRole(kHost3, Action::kCreate, ResourceKind::kBelt).ok());
 }
 
 TEST(PolicyTest, DenialSaysWhoAndWhat) {

@@ -7,6 +7,7 @@
 #include "catalog/schema.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
+#include "live/public_ids.h"
 
 namespace thunder::live {
 namespace {
@@ -53,10 +54,10 @@ int64_t IntOr(const catalog::Record& r, std::string_view field, int64_t fallback
 
 Timestamp Micros(int64_t us) { return Timestamp{std::chrono::microseconds{us}}; }
 
-std::string DropJson(const engine::Drop& d) {
+std::string DropJson(const PublicIds& ids, const engine::Drop& d) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("id").String(std::to_string(d.id));
+  w.Key("id").String(ids.Encode(PublicKind::kDrop, d.id));
   w.Key("sku_id").String(std::to_string(d.spec.sku_id));
   w.Key("price").Money(d.spec.price_fen);
   w.Key("starts_at").String(FormatRfc3339(d.spec.start));
@@ -72,10 +73,10 @@ std::string DropJson(const engine::Drop& d) {
   return w.Take();
 }
 
-void WriteOrder(JsonWriter& w, const engine::Order& o) {
+void WriteOrder(JsonWriter& w, const PublicIds& ids, const engine::Order& o) {
   w.BeginObject();
-  w.Key("id").String(std::to_string(o.id));
-  w.Key("drop_id").String(std::to_string(o.drop_id));
+  w.Key("id").String(ids.Encode(PublicKind::kOrder, o.id));
+  w.Key("drop_id").String(ids.Encode(PublicKind::kDrop, o.drop_id));
   w.Key("buyer").String(o.buyer);
   w.Key("quantity").Int(o.quantity);
   w.Key("amount").Money(o.amount_fen);
@@ -86,22 +87,37 @@ void WriteOrder(JsonWriter& w, const engine::Order& o) {
   w.EndObject();
 }
 
-std::string OrderJson(const engine::Order& o) {
+std::string OrderJson(const PublicIds& ids, const engine::Order& o) {
   JsonWriter w;
-  WriteOrder(w, o);
+  WriteOrder(w, ids, o);
   return w.Take();
 }
 
-http::Response Answer(const Reply& r, int created_status) {
-  if (!r.status.ok()) return http::ErrorResponse(r.status);
-  if (r.order) return http::Response::Json(r.replayed ? 200 : created_status, OrderJson(*r.order));
-  if (r.drop) return http::Response::Json(r.replayed ? 200 : created_status, DropJson(*r.drop));
-  return http::ErrorResponse(Status::Internal("empty engine reply"));
-}
-
+// The one answer for "no such drop/order": also what a caller hears about another buyer's
+// order, so that it cannot tell the two apart.
 Status NoSuch(std::string_view what, std::string_view id) {
   return Status(ErrorKind::kNotFound, std::string(what) + "_not_found",
                 std::string(what) + " " + std::string(id) + " does not exist");
+}
+
+// The public id a request named, to answer "not found" in its terms: the engine's own
+// message names its internal id.
+struct Asked {
+  std::string_view what;  // "drop" or "order"
+  std::string_view id;    // as the client sent it
+};
+
+http::Response Answer(const PublicIds& ids, const Reply& r, int created_status, Asked asked) {
+  if (!r.status.ok()) {
+    if (r.status.kind() == ErrorKind::kNotFound && !asked.what.empty()) {
+      return http::ErrorResponse(NoSuch(asked.what, asked.id));
+    }
+    return http::ErrorResponse(r.status);
+  }
+  const int status = r.replayed ? 200 : created_status;
+  if (r.order) return http::Response::Json(status, OrderJson(ids, *r.order));
+  if (r.drop) return http::Response::Json(status, DropJson(ids, *r.drop));
+  return http::ErrorResponse(Status::Internal("empty engine reply"));
 }
 
 std::string OrderSchema() {
@@ -124,21 +140,32 @@ std::string DropSchema() {
          R"("reserved":{"type":"integer"},"sold":{"type":"integer"}}})";
 }
 
-void CreateDrop(engine::Engine& engine, Store& store, const http::RouteContext& ctx,
-                http::Responder respond) {
+void CreateDrop(engine::Engine& engine, Store& store, const PublicIds& ids,
+                const http::RouteContext& ctx, http::Responder respond) {
   auto record = catalog::ParseBody(kDropBody, ctx.request.body, catalog::BodyMode::kCreate);
   if (!record.ok()) return respond(http::ErrorResponse(record.status()));
-  if (Status s = Authorize(*ctx.principal, Action::kCreate, ResourceKind::kDrop, {}); !s.ok()) {
+  if (Status s = AuthorizeRole(*ctx.principal, Action::kCreate, ResourceKind::kDrop); !s.ok()) {
     return respond(http::ErrorResponse(s));
   }
   engine::DropSpec spec;
   spec.sku_id = IntOr(*record, "sku_id", 0);
-  auto sku = store.Query("SELECT 1 FROM skus WHERE id = ?", {spec.sku_id});
+  // The belt that makes the SKU: a host sells only what its own belt makes.
+  auto sku = store.Query(
+      "SELECT f.belt_id FROM skus s JOIN products p ON p.id = s.product_id "
+      "JOIN factories f ON f.id = p.factory_id WHERE s.id = ?",
+      {spec.sku_id});
   if (!sku.ok()) return respond(http::ErrorResponse(sku.status()));
   if (sku->rows.empty()) {
     return respond(http::ErrorResponse(Status::InvalidArgument(
         "unknown_reference", "sku_id " + std::to_string(spec.sku_id) + " does not exist",
         "sku_id")));
+  }
+  auto caller = ReadCallerScope(store, *ctx.principal);
+  if (!caller.ok()) return respond(http::ErrorResponse(caller.status()));
+  if (Status s = Authorize(*ctx.principal, Action::kCreate, ResourceKind::kDrop,
+                           Ownership::Belt(AsInt(sku->rows[0][0])), *caller);
+      !s.ok()) {
+    return respond(http::ErrorResponse(s));
   }
   spec.stock = IntOr(*record, "stock", 0);
   spec.price_fen = IntOr(*record, "price", 0);
@@ -146,13 +173,16 @@ void CreateDrop(engine::Engine& engine, Store& store, const http::RouteContext& 
   spec.end = Micros(IntOr(*record, "ends_at", 0));
   spec.per_buyer_limit = IntOr(*record, "per_buyer_limit", 1);
   spec.pay_window = std::chrono::seconds(IntOr(*record, "pay_window_seconds", 900));
-  engine.Submit(engine::CreateDrop{spec, record->idempotency_key},
-                [respond = std::move(respond)](Reply r) { respond(Answer(r, 201)); });
+  // The creator scopes the idempotency key: two callers' "launch-1" are two drops.
+  engine.Submit(engine::CreateDrop{spec, record->idempotency_key, ctx.principal->Name()},
+                [ids, respond = std::move(respond)](Reply r) { respond(Answer(ids, r, 201, {})); });
 }
 
-void Reserve(engine::Engine& engine, const http::RouteContext& ctx, http::Responder respond) {
-  const auto drop = ParseIdText(ctx.path_params.at(0));
-  if (!drop) return respond(http::ErrorResponse(NoSuch("drop", ctx.path_params[0])));
+void Reserve(engine::Engine& engine, const PublicIds& ids, const http::RouteContext& ctx,
+             http::Responder respond) {
+  const std::string& drop_text = ctx.path_params.at(0);
+  const auto drop = ids.Decode(PublicKind::kDrop, drop_text);
+  if (!drop) return respond(http::ErrorResponse(NoSuch("drop", drop_text)));
   auto record = catalog::ParseBody(kOrderBody, ctx.request.body, catalog::BodyMode::kCreate);
   if (!record.ok()) return respond(http::ErrorResponse(record.status()));
   if (record->idempotency_key.empty()) {
@@ -173,38 +203,48 @@ void Reserve(engine::Engine& engine, const http::RouteContext& ctx, http::Respon
       !s.ok()) {
     return respond(http::ErrorResponse(s));
   }
-  engine.Submit(engine::Reserve{static_cast<uint64_t>(*drop), std::move(buyer),
-                                IntOr(*record, "quantity", 1), std::move(record->idempotency_key)},
-                [respond = std::move(respond)](Reply r) { respond(Answer(r, 201)); });
+  engine.Submit(engine::Reserve{*drop, std::move(buyer), IntOr(*record, "quantity", 1),
+                                std::move(record->idempotency_key)},
+                [ids, drop_text, respond = std::move(respond)](Reply r) {
+                  respond(Answer(ids, r, 201, {"drop", drop_text}));
+                });
 }
 
-// Pay, cancel and refund: read the order, ask the policy, then change it.
+// Pay, cancel and refund: read the order, ask the policy, then change it. Another buyer's
+// order is answered exactly as a missing one.
 template <typename Command>
-void ChangeOrder(engine::Engine& engine, const http::RouteContext& ctx, http::Responder respond) {
-  const auto id = ParseIdText(ctx.path_params.at(0));
-  if (!id) return respond(http::ErrorResponse(NoSuch("order", ctx.path_params[0])));
+void ChangeOrder(engine::Engine& engine, const PublicIds& ids, const http::RouteContext& ctx,
+                 http::Responder respond) {
+  const std::string& order_text = ctx.path_params.at(0);
+  const auto id = ids.Decode(PublicKind::kOrder, order_text);
+  if (!id) return respond(http::ErrorResponse(NoSuch("order", order_text)));
   if (!ctx.request.body.empty()) {
     auto record = catalog::ParseBody(kEmptyBody, ctx.request.body, catalog::BodyMode::kCreate);
     if (!record.ok()) return respond(http::ErrorResponse(record.status()));
   }
   engine::Engine* e = &engine;
   const Principal who = *ctx.principal;
-  engine.GetOrder(static_cast<uint64_t>(*id),
-                  [e, who, id = *id, respond = std::move(respond)](Reply found) mutable {
-                    if (!found.status.ok()) return respond(http::ErrorResponse(found.status));
-                    if (Status s = Authorize(who, Action::kUpdate, ResourceKind::kOrder,
-                                             Ownership::Buyer(found.order->buyer));
-                        !s.ok()) {
-                      return respond(http::ErrorResponse(s));
-                    }
-                    e->Submit(Command{static_cast<uint64_t>(id)},
-                              [respond = std::move(respond)](Reply r) { respond(Answer(r, 200)); });
-                  });
+  engine.GetOrder(*id, [e, ids, who, id = *id, order_text,
+                        respond = std::move(respond)](Reply found) mutable {
+    // A failed log, say, is not a missing order: pass it on as it is.
+    if (!found.status.ok() && found.status.kind() != ErrorKind::kNotFound) {
+      return respond(http::ErrorResponse(found.status));
+    }
+    if (!found.status.ok() || !Authorize(who, Action::kUpdate, ResourceKind::kOrder,
+                                         Ownership::Buyer(found.order->buyer))
+                                   .ok()) {
+      return respond(http::ErrorResponse(NoSuch("order", order_text)));
+    }
+    e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
+      respond(Answer(ids, r, 200, {"order", order_text}));
+    });
+  });
 }
 
 }  // namespace
 
-void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
+void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store,
+                   const PublicIds& ids) {
   engine::Engine* e = &engine;
   Store* st = &store;
   const std::string order_schema = OrderSchema();
@@ -219,8 +259,8 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
                DropSchema(),
                {}},
               nullptr,
-              [e, st](const http::RouteContext& ctx, http::Responder respond) {
-                CreateDrop(*e, *st, ctx, std::move(respond));
+              [e, st, ids](const http::RouteContext& ctx, http::Responder respond) {
+                CreateDrop(*e, *st, ids, ctx, std::move(respond));
               },
               /*blocking=*/true});
   router.Add({"GET",
@@ -228,11 +268,13 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
               true,
               {"Read a drop: units left, reserved and sold", "drops", 200, "", DropSchema(), {}},
               nullptr,
-              [e](const http::RouteContext& ctx, http::Responder respond) {
-                const auto id = ParseIdText(ctx.path_params.at(0));
-                if (!id) return respond(http::ErrorResponse(NoSuch("drop", ctx.path_params[0])));
-                e->GetDrop(static_cast<uint64_t>(*id),
-                           [respond = std::move(respond)](Reply r) { respond(Answer(r, 200)); });
+              [e, ids](const http::RouteContext& ctx, http::Responder respond) {
+                const std::string& text = ctx.path_params.at(0);
+                const auto id = ids.Decode(PublicKind::kDrop, text);
+                if (!id) return respond(http::ErrorResponse(NoSuch("drop", text)));
+                e->GetDrop(*id, [ids, text, respond = std::move(respond)](Reply r) {
+                  respond(Answer(ids, r, 200, {"drop", text}));
+                });
               }});
   router.Add({"POST",
               "/v1/drops/{id}/orders",
@@ -245,13 +287,13 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
                order_schema,
                {}},
               nullptr,
-              [e](const http::RouteContext& ctx, http::Responder respond) {
-                Reserve(*e, ctx, std::move(respond));
+              [e, ids](const http::RouteContext& ctx, http::Responder respond) {
+                Reserve(*e, ids, ctx, std::move(respond));
               }});
   struct OrderChange {
     const char* verb;
     const char* summary;
-    void (*run)(engine::Engine&, const http::RouteContext&, http::Responder);
+    void (*run)(engine::Engine&, const PublicIds&, const http::RouteContext&, http::Responder);
   };
   for (const OrderChange& c : {
            OrderChange{"pay", "Pay a reserved order before its pay_by time (a repeat is harmless)",
@@ -266,8 +308,8 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
                 true,
                 {c.summary, "orders", 200, "", order_schema, {}},
                 nullptr,
-                [e, run = c.run](const http::RouteContext& ctx, http::Responder respond) {
-                  run(*e, ctx, std::move(respond));
+                [e, ids, run = c.run](const http::RouteContext& ctx, http::Responder respond) {
+                  run(*e, ids, ctx, std::move(respond));
                 }});
   }
   router.Add({"GET",
@@ -275,18 +317,20 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
               true,
               {"Read an order", "orders", 200, "", order_schema, {}},
               nullptr,
-              [e](const http::RouteContext& ctx, http::Responder respond) {
-                const auto id = ParseIdText(ctx.path_params.at(0));
-                if (!id) return respond(http::ErrorResponse(NoSuch("order", ctx.path_params[0])));
+              [e, ids](const http::RouteContext& ctx, http::Responder respond) {
+                const std::string& text = ctx.path_params.at(0);
+                const auto id = ids.Decode(PublicKind::kOrder, text);
+                if (!id) return respond(http::ErrorResponse(NoSuch("order", text)));
                 const Principal who = *ctx.principal;
-                e->GetOrder(static_cast<uint64_t>(*id),
-                            [who, respond = std::move(respond)](Reply r) {
-                              if (r.status.ok()) {
-                                r.status = Authorize(who, Action::kRead, ResourceKind::kOrder,
-                                                     Ownership::Buyer(r.order->buyer));
-                              }
-                              respond(Answer(r, 200));
-                            });
+                e->GetOrder(*id, [ids, who, text, respond = std::move(respond)](Reply r) {
+                  // Another buyer's order is answered exactly as a missing one.
+                  if (r.status.ok() && !Authorize(who, Action::kRead, ResourceKind::kOrder,
+                                                  Ownership::Buyer(r.order->buyer))
+                                            .ok()) {
+                    return respond(http::ErrorResponse(NoSuch("order", text)));
+                  }
+                  respond(Answer(ids, r, 200, {"order", text}));
+                });
               }});
   router.Add(
       {"GET",
@@ -300,7 +344,7 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
             R"(},"next_cursor":{"type":"string","nullable":true}}})",
         {"limit", "cursor"}},
        nullptr,
-       [e](const http::RouteContext& ctx, http::Responder respond) {
+       [e, ids](const http::RouteContext& ctx, http::Responder respond) {
          const std::string buyer = ctx.path_params.at(0);
          if (Status s = Authorize(*ctx.principal, Action::kRead, ResourceKind::kOrder,
                                   Ownership::Buyer(buyer));
@@ -317,19 +361,21 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
                    "out_of_range", "limit must be an integer from 1 to 200", "limit")));
              }
            } else if (k == "cursor") {
-             const auto c = ParseIdText(v);
+             const auto c = ids.Decode(PublicKind::kOrder, v);
              if (!c) {
                return respond(http::ErrorResponse(Status::InvalidArgument(
                    "invalid_cursor", "cursor is not one we gave", "cursor")));
              }
-             cursor = static_cast<uint64_t>(*c);
+             cursor = *c;
            } else {
              return respond(http::ErrorResponse(Status::InvalidArgument(
                  "unknown_filter", "buyer orders take only limit and cursor", k)));
            }
          }
-         e->BuyerOrders(buyer, [limit, cursor,
-                                respond = std::move(respond)](std::vector<engine::Order> orders) {
+         e->BuyerOrders(buyer, [ids, limit, cursor, respond = std::move(respond)](
+                                   Result<std::vector<engine::Order>> found) {
+           if (!found.ok()) return respond(http::ErrorResponse(found.status()));
+           const std::vector<engine::Order>& orders = *found;
            size_t start = 0;
            if (cursor != 0) {
              while (start < orders.size() && orders[start].id != cursor) ++start;
@@ -338,10 +384,10 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store) {
            const size_t end = std::min(orders.size(), start + static_cast<size_t>(limit));
            JsonWriter w;
            w.BeginObject().Key("items").BeginArray();
-           for (size_t i = start; i < end; ++i) WriteOrder(w, orders[i]);
+           for (size_t i = start; i < end; ++i) WriteOrder(w, ids, orders[i]);
            w.EndArray().Key("next_cursor");
            if (end < orders.size()) {
-             w.String(std::to_string(orders[end - 1].id));
+             w.String(ids.Encode(PublicKind::kOrder, orders[end - 1].id));
            } else {
              w.Null();
            }

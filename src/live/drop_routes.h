@@ -5,16 +5,19 @@
 //   POST /v1/orders/{id}/pay|cancel|refund
 //   GET  /v1/orders/{id}, GET /v1/buyers/{id}/orders
 // Validation and the policy run on the I/O thread; the engine answers asynchronously,
-// after the command's events are durable.
+// after the command's events are durable. Drop and order ids on the wire are PublicIds
+// ("drp_…", "ord_…"); another buyer's order is answered 404, exactly as a missing one.
 #pragma once
 
 #include "engine/engine.h"
 #include "http/router.h"
+#include "live/public_ids.h"
 #include "store/store.h"
 
 namespace thunder::live {
 
-// `engine` and `store` must outlive the router.
-void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store);
+// `engine` and `store` must outlive the router; `ids` is copied.
+void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store,
+                   const PublicIds& ids);
 
 }  // namespace thunder::live
