@@ -277,8 +277,9 @@ TEST_F(DropApiTest, PublicIdsAreOpaqueAndDistinctPerKind) {
     auto r = client_->Get("/v1/drops/" + wrong, admin_);
     EXPECT_EQ(r.status, 404) << wrong;
     EXPECT_EQ(json::parse(r.body)["error"]["code"], "drop_not_found");
-    EXPECT_EQ(client_->Post("/v1/drops/" + wrong + "/orders",
-                            json({{"idempotency_key", "w"}}).dump(), alice_)
+    EXPECT_EQ(client_
+                  ->Post("/v1/drops/" + wrong + "/orders", json({{"idempotency_key", "w"}}).dump(),
+                         alice_)
                   .status,
               404);
   }
@@ -317,8 +318,8 @@ TEST_F(DropApiTest, HostsCreateDropsOnlyOfTheirOwnBelt) {
   const std::string jacket_sku = MustPost(
       "/v1/skus",
       {{"product_id", jacket}, {"code", "J-BLK-M"}, {"list_price", {{"amount_fen", 99900}}}});
-  const std::string other_base =
-      MustPost("/v1/bases", {{"name", "Haining Live"}, {"belt_id", other_belt}, {"city", "Haining"}});
+  const std::string other_base = MustPost(
+      "/v1/bases", {{"name", "Haining Live"}, {"belt_id", other_belt}, {"city", "Haining"}});
   auto drop_of = [&](const std::string& sku, const std::string& token) {
     return client_->Post("/v1/drops",
                          json({{"sku_id", sku},

@@ -224,21 +224,20 @@ void ChangeOrder(engine::Engine& engine, const PublicIds& ids, const http::Route
   }
   engine::Engine* e = &engine;
   const Principal who = *ctx.principal;
-  engine.GetOrder(*id, [e, ids, who, id = *id, order_text,
-                        respond = std::move(respond)](Reply found) mutable {
-    // A failed log, say, is not a missing order: pass it on as it is.
-    if (!found.status.ok() && found.status.kind() != ErrorKind::kNotFound) {
-      return respond(http::ErrorResponse(found.status));
-    }
-    if (!found.status.ok() || !Authorize(who, Action::kUpdate, ResourceKind::kOrder,
-                                         Ownership::Buyer(found.order->buyer))
-                                   .ok()) {
-      return respond(http::ErrorResponse(NoSuch("order", order_text)));
-    }
-    e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
-      respond(Answer(ids, r, 200, {"order", order_text}));
-    });
-  });
+  engine.GetOrder(
+      *id, [e, ids, who, id = *id, order_text, respond = std::move(respond)](Reply found) mutable {
+        // A failed log, say, is not a missing order: pass it on as it is.
+        if (!found.status.ok() && found.status.kind() != ErrorKind::kNotFound) {
+          return respond(http::ErrorResponse(found.status));
+        }
+        if (!found.status.ok() || !Authorize(who, Action::kUpdate, ResourceKind::kOrder,
+                                             Ownership::Buyer(found.order->buyer))
+                                       .ok()) {
+          return respond(http::ErrorResponse(NoSuch("order", order_text)));
+        }
+        e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
+          respond(Answer(ids, r, 200, {"order", order_text}));
+        });
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ uint64_t SipHash24(uint64_t k0, uint64_t k1, uint64_t message) {
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-PublicIds::PublicIds(const Key& key) : k0_(LittleEndian(key.data())), k1_(LittleEndian(key.data() + 8)) {}
+PublicIds::PublicIds(const Key& key)
+    : k0_(LittleEndian(key.data())), k1_(LittleEndian(key.data() + 8)) {}
 
 uint32_t PublicIds::RoundFunction(uint32_t round, uint32_t half) const {
   return static_cast<uint32_t>(SipHash24(k0_, k1_, (uint64_t{round} << 32) | half));
@@ -165,8 +166,9 @@ Result<PublicIds> LoadOrCreatePublicIds(Env& env, const std::string& data_dir) {
     const auto key = ParseHexKey(text);
     if (!key) {
       return Status(ErrorKind::kCorruption, "corruption",
-                    path + " is damaged (it must hold 32 hex digits); restore it from a backup: "
-                           "every drop and order id clients hold was made with it");
+                    path +
+                        " is damaged (it must hold 32 hex digits); restore it from a backup: "
+                        "every drop and order id clients hold was made with it");
     }
     return PublicIds(*key);
   }

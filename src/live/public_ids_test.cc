@@ -58,7 +58,7 @@ TEST(PublicIdsTest, MalformedTextIsNoId) {
   for (const std::string& bad :
        {std::string(""), std::string("42"), std::string("ord_"), good.substr(0, 16), good + "0",
         "ORD_" + good.substr(4), upper, "ord_" + std::string(13, 'u'),  // u is not in the alphabet
-        "ord_" + std::string(13, '!'), "ord_z" + good.substr(5),         // a 65th bit
+        "ord_" + std::string(13, '!'), "ord_z" + good.substr(5),        // a 65th bit
         "xyz_" + good.substr(4), std::string("ord_0000000000042")}) {
     EXPECT_EQ(ids.Decode(PublicKind::kOrder, bad), std::nullopt) << bad;
   }
