@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_dir.h"
+
 namespace thunder {
 namespace {
 
@@ -110,6 +112,30 @@ TEST(PolicyTest, DenialSaysWhoAndWhat) {
   Status s = Authorize(kFactory7, Action::kUpdate, ResourceKind::kProduct, Ownership::Factory(8));
   EXPECT_EQ(s.http_status(), 403);
   EXPECT_EQ(s.message(), "a factory token scoped to 7 may not change products of factory 8");
+}
+
+TEST(PolicyTest, CallerScopeIsTheBeltOfAHostsBase) {
+  TestDir dir("policy");
+  auto store = OpenStore(dir.path() + "/store.db");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)
+                  ->Exec("INSERT INTO belts (id, name, province, city, specialty, created_at, "
+                         "updated_at) VALUES (4, 'Datang', 'Zhejiang', 'Zhuji', 'socks', '', '')")
+                  .ok());
+  ASSERT_TRUE((*store)
+                  ->Exec("INSERT INTO bases (id, name, belt_id, city, created_at, updated_at) "
+                         "VALUES (3, 'Datang Live', 4, 'Zhuji', '', '')")
+                  .ok());
+  auto belt_of = [&](const Principal& who) {
+    auto scope = ReadCallerScope(**store, who);
+    EXPECT_TRUE(scope.ok()) << scope.status().ToString();
+    return scope.ok() ? scope->belt_id : std::nullopt;
+  };
+  EXPECT_EQ(belt_of(kHost3), 4);
+  EXPECT_EQ(belt_of(Principal{7, Role::kHost, "99"}), std::nullopt);     // no such base
+  EXPECT_EQ(belt_of(Principal{8, Role::kHost, "three"}), std::nullopt);  // not an id
+  EXPECT_EQ(belt_of(kFactory7), std::nullopt);
+  EXPECT_EQ(belt_of(kAdmin), std::nullopt);
 }
 
 }  // namespace
