@@ -1,5 +1,5 @@
 # Spring Thunder: the two commands a new user needs are `make run` and `make test`.
-.PHONY: deps build build-debug run test test-sanitize fuzz bench clean
+.PHONY: deps build build-debug build-tsan run test test-sanitize test-tsan fuzz bench clean
 
 PORT ?= 8080
 DATA_DIR ?= data/demo
@@ -15,6 +15,10 @@ build-debug: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug
 
+build-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan
+
 # Installs what is missing, builds, seeds the demo data set and serves it.
 run: build
 	@build/release/src/app/thunder demo --data-dir $(DATA_DIR) --listen 127.0.0.1:$(PORT)
@@ -26,6 +30,10 @@ test: build
 # The unit and API tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: build-debug
 	@ctest --preset debug
+
+# Every test again under ThreadSanitizer, built by clang with its thread-safety analysis.
+test-tsan: build-tsan
+	@ctest --preset tsan
 
 # Fuzzes the write-ahead log reader for FUZZ_SECONDS (default 60).
 FUZZ_SECONDS ?= 60

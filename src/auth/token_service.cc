@@ -125,7 +125,7 @@ Status TokenService::RefuseIfExpired(const std::optional<Timestamp>& expires_at)
 }
 
 std::optional<Result<Principal>> TokenService::FromCache(std::string_view token) const {
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   const auto it = cache_.find(std::string(token));
   if (it == cache_.end()) return std::nullopt;
   const CachedToken& cached = it->second;
@@ -152,7 +152,7 @@ Result<Principal> TokenService::Authenticate(std::string_view header) const {
                         {Sha256Hex(token)});
   if (!r.ok()) return r.status();
   if (r->rows.empty() || !IsNull(r->rows[0][4])) {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     cache_.erase(std::string(token));
     return Status::Unauthenticated("unknown or revoked token");
   }
@@ -166,7 +166,7 @@ Result<Principal> TokenService::Authenticate(std::string_view header) const {
   }
   RETURN_IF_ERROR(RefuseIfExpired(expires_at));
   Principal who{AsInt(row[0]), *role, AsText(row[2])};
-  std::unique_lock lock(cache_mu_);
+  WriterLock lock(cache_mu_);
   cache_.insert_or_assign(std::string(token), CachedToken{who, expires_at, checked_at});
   return who;
 }
@@ -193,7 +193,7 @@ Status TokenService::Revoke(int64_t id) {
                                         {FormatRfc3339(clock_.Now()), id}));
   if (r.rows.empty()) return Status::NotFound("token " + std::to_string(id) + " does not exist");
   // This process stops accepting it at once; others within kRevalidateAfter.
-  std::unique_lock lock(cache_mu_);
+  WriterLock lock(cache_mu_);
   std::erase_if(cache_, [id](const auto& entry) { return entry.second.principal.token_id == id; });
   return Status::Ok();
 }

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +15,7 @@
 
 #include "auth/principal.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -87,8 +87,8 @@ class TokenService {
   Store& store_;
   const Clock& clock_;
   // Tokens seen before, so that most requests cost no hashing and no store query.
-  mutable std::shared_mutex cache_mu_;
-  mutable std::unordered_map<std::string, CachedToken> cache_;  // guarded by cache_mu_
+  mutable SharedMutex cache_mu_;
+  mutable std::unordered_map<std::string, CachedToken> cache_ GUARDED_BY(cache_mu_);
 };
 
 // Lower-case hex SHA-256 of `text`.

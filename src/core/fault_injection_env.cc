@@ -55,7 +55,7 @@ std::string FaultInjectionEnv::DirOf(const std::string& path) {
 
 Status FaultInjectionEnv::Check(const std::string& what, const std::string& path) {
   const uint64_t call = ++calls_;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!crashed_ && (fail_at_ == 0 || call < fail_at_)) return Status::Ok();
   Fault fault = fault_;
   if (!crashed_) {
@@ -70,14 +70,14 @@ Status FaultInjectionEnv::Check(const std::string& what, const std::string& path
 }
 
 void FaultInjectionEnv::FailOperation(uint64_t n, Fault fault, bool crash) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_at_ = calls_ + n;
   fault_ = fault;
   fault_crashes_ = crash;
 }
 
 void FaultInjectionEnv::ClearFaults() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_at_ = 0;
   crashed_ = false;
   fail_sync_ = false;
@@ -86,22 +86,20 @@ void FaultInjectionEnv::ClearFaults() {
 
 void FaultInjectionEnv::HoldSyncs(bool hold, std::string path_part) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     hold_syncs_ = hold;
     hold_path_part_ = std::move(path_part);
   }
-  released_.notify_all();
+  released_.NotifyAll();
 }
 
 void FaultInjectionEnv::WaitWhileHeld(const std::string& path) {
-  std::unique_lock lock(mu_);
-  released_.wait(lock, [&] {
-    return !hold_syncs_ || path.find(hold_path_part_) == std::string::npos;
-  });
+  MutexLock lock(mu_);
+  while (hold_syncs_ && path.find(hold_path_part_) != std::string::npos) released_.Wait(lock);
 }
 
 void FaultInjectionEnv::Record(const std::string& path, uint64_t synced_size) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   synced_size_[path] = synced_size;
 }
 
@@ -112,7 +110,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
   const bool existed = target().FileExists(path);
   ASSIGN_OR_RETURN(auto inner, target().NewWritableFile(path));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     synced_size_[path] = 0;
     if (!existed) dir_changes_.push_back({DirChange::kCreate, path, {}, std::nullopt});
   }
@@ -126,7 +124,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
   ASSIGN_OR_RETURN(auto inner, target().NewAppendableFile(path));
   ASSIGN_OR_RETURN(const uint64_t size, target().FileSize(path));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     // What was there before counts as durable, unless this session wrote it unsynced.
     if (!synced_size_.count(path)) synced_size_[path] = size;
     if (!existed) dir_changes_.push_back({DirChange::kCreate, path, {}, std::nullopt});
@@ -137,7 +135,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
   RETURN_IF_ERROR(Check("truncate", path));
   RETURN_IF_ERROR(target().Truncate(path, size));  // durable, as Env promises
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = synced_size_.find(path); it != synced_size_.end()) {
     it->second = std::min(it->second, size);
   }
@@ -147,7 +145,7 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   RETURN_IF_ERROR(Check("fsync", dir));
   if (real_syncs_) RETURN_IF_ERROR(target().SyncDir(dir));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(dir_changes_, [&](const DirChange& c) { return DirOf(c.path) == dir; });
   return Status::Ok();
 }
@@ -159,7 +157,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
     ASSIGN_OR_RETURN(before, target().ReadFile(to));
   }
   RETURN_IF_ERROR(target().RenameFile(from, to));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   dir_changes_.push_back({DirChange::kRename, to, from, std::move(before)});
   if (auto it = synced_size_.find(from); it != synced_size_.end()) {
     synced_size_[to] = it->second;
@@ -174,14 +172,14 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   RETURN_IF_ERROR(Check("remove", path));
   ASSIGN_OR_RETURN(std::string before, target().ReadFile(path));
   RETURN_IF_ERROR(target().RemoveFile(path));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   dir_changes_.push_back({DirChange::kRemove, path, {}, std::move(before)});
   Forget(path);
   return Status::Ok();
 }
 
 Status FaultInjectionEnv::DropUnsyncedData() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [path, size] : synced_size_) {
     if (!target().FileExists(path)) continue;
     RETURN_IF_ERROR(target().Truncate(path, size));
@@ -191,7 +189,7 @@ Status FaultInjectionEnv::DropUnsyncedData() {
 
 Status FaultInjectionEnv::SimulatePowerCut(uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // File contents: of the bytes past the last sync, a prefix reaches the disk, page by
   // page, and any page of it may hold zeros instead (written out of order, then cut).
   for (const auto& [path, synced] : synced_size_) {

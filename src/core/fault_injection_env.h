@@ -16,15 +16,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/env.h"
+#include "core/mutex.h"
 
 namespace thunder {
 
@@ -73,19 +72,19 @@ class FaultInjectionEnv : public EnvWrapper {
   Status Check(const std::string& what, const std::string& path);
   void WaitWhileHeld(const std::string& path);
   void Record(const std::string& path, uint64_t synced_size);
-  void Forget(const std::string& path);
+  void Forget(const std::string& path) REQUIRES(mu_);
   static std::string DirOf(const std::string& path);
 
   const bool real_syncs_;
-  std::mutex mu_;
-  std::condition_variable released_;
-  std::map<std::string, uint64_t> synced_size_;  // guarded by mu_
-  std::vector<DirChange> dir_changes_;           // guarded by mu_: not yet covered by SyncDir
-  bool hold_syncs_ = false;                      // guarded by mu_
-  std::string hold_path_part_;                   // guarded by mu_
-  uint64_t fail_at_ = 0;                         // guarded by mu_: 0 = no planned fault
-  Fault fault_ = Fault::kIoError;                // guarded by mu_
-  bool fault_crashes_ = false;                   // guarded by mu_
+  Mutex mu_;
+  CondVar released_;
+  std::map<std::string, uint64_t> synced_size_ GUARDED_BY(mu_);
+  std::vector<DirChange> dir_changes_ GUARDED_BY(mu_);  // not yet covered by SyncDir
+  bool hold_syncs_ GUARDED_BY(mu_) = false;
+  std::string hold_path_part_ GUARDED_BY(mu_);
+  uint64_t fail_at_ GUARDED_BY(mu_) = 0;  // 0 = no planned fault
+  Fault fault_ GUARDED_BY(mu_) = Fault::kIoError;
+  bool fault_crashes_ GUARDED_BY(mu_) = false;
   std::atomic<bool> crashed_{false};
   std::atomic<uint64_t> calls_{0};
   std::atomic<bool> fail_sync_{false};

@@ -17,11 +17,11 @@ struct Engine::Worker {
 
   Partition partition;
 
-  std::mutex mu;
-  std::condition_variable wake;
-  std::vector<Task> queue;  // guarded by mu
-  bool stop = false;        // guarded by mu
-  bool waiting = false;     // guarded by mu: the worker sleeps on `wake`
+  Mutex mu;
+  CondVar wake;
+  std::vector<Task> queue GUARDED_BY(mu);
+  bool stop GUARDED_BY(mu) = false;
+  bool waiting GUARDED_BY(mu) = false;  // the worker sleeps on `wake`
   std::thread thread;
 
   // Owned by the worker thread.
@@ -133,7 +133,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                recovered, info->next_seq - 1);
   e.recovered_events_ = recovered;
   e.dropped_tail_bytes_ = info->dropped_tail_bytes;
-  e.durable_seq_ = info->next_seq - 1;
+  {
+    MutexLock lock(e.durable_mu_);
+    e.durable_seq_ = info->next_seq - 1;
+  }
   if (e.sink_) e.consumer_seq_ = e.options_.sink_from_seq;
   ASSIGN_OR_RETURN(
       e.wal_, log::Wal::Open(env, {e.options_.dir, e.options_.partitions, e.options_.segment_bytes},
@@ -156,10 +159,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
 Engine::~Engine() {
   for (auto& w : workers_) {
     {
-      std::lock_guard lock(w->mu);
+      MutexLock lock(w->mu);
       w->stop = true;
     }
-    w->wake.notify_one();
+    w->wake.NotifyOne();
   }
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
@@ -180,13 +183,13 @@ void Engine::Post(uint32_t partition, Task task) {
   Worker& w = *workers_[partition];
   bool idle = false;
   {
-    std::lock_guard lock(w.mu);
+    MutexLock lock(w.mu);
     idle = w.waiting;
     w.queue.push_back(std::move(task));
   }
   // A worker that is busy finds the task when it next looks at its queue; waking it
   // anyway would cost a system call per command.
-  if (idle) w.wake.notify_one();
+  if (idle) w.wake.NotifyOne();
 }
 
 void Engine::Submit(Command command, ReplyFn reply) {
@@ -304,7 +307,7 @@ void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const 
 void Engine::OnLogged(uint64_t last_seq, const Status& status) {
   std::vector<std::function<void(const Status&)>> ready;
   {
-    std::lock_guard lock(durable_mu_);
+    MutexLock lock(durable_mu_);
     if (status.ok()) {
       durable_seq_ = std::max(durable_seq_, last_seq);
     } else if (log_failure_.ok()) {
@@ -325,7 +328,7 @@ void Engine::OnLogged(uint64_t last_seq, const Status& status) {
 void Engine::WaitDurable(uint64_t seq, std::function<void(const Status&)> done) {
   Status result;
   {
-    std::lock_guard lock(durable_mu_);
+    MutexLock lock(durable_mu_);
     // Once the log has failed, nothing is confirmed any more: what memory holds may include
     // changes it refused.
     if (log_failure_.ok() && seq > durable_seq_) {
@@ -341,9 +344,10 @@ void Engine::RunWorker(Worker& w) {
   std::vector<Task> batch;
   for (;;) {
     {
-      std::unique_lock lock(w.mu);
+      MutexLock lock(w.mu);
       w.waiting = true;
-      w.wake.wait_for(lock, options_.expiry_tick, [&] { return !w.queue.empty() || w.stop; });
+      // Woken by work, or by the tick that runs expiries and snapshots.
+      if (w.queue.empty() && !w.stop) w.wake.WaitFor(lock, options_.expiry_tick);
       w.waiting = false;
       if (w.stop && w.queue.empty()) return;
       batch.swap(w.queue);
@@ -397,14 +401,17 @@ void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
 void Engine::BuyerOrders(std::string buyer,
                          std::function<void(Result<std::vector<Order>>)> reply) {
   struct Gather {
-    std::mutex mu;
-    std::vector<Order> orders;  // guarded by mu
-    Status status;              // guarded by mu
-    size_t left;                // guarded by mu
+    Mutex mu;
+    std::vector<Order> orders GUARDED_BY(mu);
+    Status status GUARDED_BY(mu);
+    size_t left GUARDED_BY(mu) = 0;
     std::function<void(Result<std::vector<Order>>)> reply;
   };
   auto g = std::make_shared<Gather>();
-  g->left = workers_.size();
+  {
+    MutexLock lock(g->mu);
+    g->left = workers_.size();
+  }
   g->reply = std::move(reply);
   for (uint32_t p = 0; p < workers_.size(); ++p) {
     Post(p, [this, g, buyer](Worker& w) {
@@ -412,16 +419,18 @@ void Engine::BuyerOrders(std::string buyer,
       for (const Order* o : w.partition.OrdersOf(buyer)) mine.push_back(*o);
       // As for single reads: answered once everything the copy shows is durable.
       WaitDurable(w.last_seq, [g, mine = std::move(mine)](const Status& s) {
-        std::unique_lock lock(g->mu);
+        MutexLock lock(g->mu);
         if (!s.ok()) g->status = s;
         g->orders.insert(g->orders.end(), mine.begin(), mine.end());
         if (--g->left > 0) return;
-        lock.unlock();
-        if (!g->status.ok()) return g->reply(g->status);
-        std::sort(g->orders.begin(), g->orders.end(), [](const Order& a, const Order& b) {
+        const Status status = g->status;
+        std::vector<Order> orders = std::move(g->orders);
+        lock.Unlock();
+        if (!status.ok()) return g->reply(status);
+        std::sort(orders.begin(), orders.end(), [](const Order& a, const Order& b) {
           return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
         });
-        g->reply(std::move(g->orders));
+        g->reply(std::move(orders));
       });
     });
   }
@@ -523,7 +532,7 @@ Status Engine::LoadSnapshot(Partition& p, uint64_t& last_seq) {
 }
 
 uint64_t Engine::durable_seq() {
-  std::lock_guard lock(durable_mu_);
+  MutexLock lock(durable_mu_);
   return durable_seq_;
 }
 

@@ -12,11 +12,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -24,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/env.h"
+#include "core/mutex.h"
 #include "engine/partition.h"
 #include "log/wal.h"
 
@@ -127,10 +126,11 @@ class Engine {
   uint64_t dropped_tail_bytes_ = 0;
 
   // Log positions made durable, and callers waiting for one.
-  std::mutex durable_mu_;
-  uint64_t durable_seq_ = 0;  // guarded by durable_mu_
-  Status log_failure_;        // guarded by durable_mu_: the first failure the log reported
-  std::vector<std::pair<uint64_t, std::function<void(const Status&)>>> waiters_;  // guarded
+  Mutex durable_mu_;
+  uint64_t durable_seq_ GUARDED_BY(durable_mu_) = 0;
+  Status log_failure_ GUARDED_BY(durable_mu_);  // the first failure the log reported
+  std::vector<std::pair<uint64_t, std::function<void(const Status&)>>> waiters_
+      GUARDED_BY(durable_mu_);
 };
 
 }  // namespace thunder::engine

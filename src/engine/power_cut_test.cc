@@ -167,7 +167,8 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
   };
   std::map<uint64_t, int64_t> held_by_acks;  // units clients were told they hold, per drop
   for (const auto& [id, told] : orders) {
-    Reply r = Wait([&](ReplyFn fn) { engine->GetOrder(id, std::move(fn)); });
+    const uint64_t order_id = id;  // a lambda cannot capture a structured binding (clang 14)
+    Reply r = Wait([&](ReplyFn fn) { engine->GetOrder(order_id, std::move(fn)); });
     check(r.status.ok(), "acknowledged order " + std::to_string(id) + " is gone");
     if (!r.status.ok()) continue;
     check(Reachable(told.state, r.order->state),
@@ -189,7 +190,8 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
     }
   }
   for (const auto& [id, d] : drops) {
-    Reply r = Wait([&](ReplyFn fn) { engine->GetDrop(id, std::move(fn)); });
+    const uint64_t drop_id = id;
+    Reply r = Wait([&](ReplyFn fn) { engine->GetDrop(drop_id, std::move(fn)); });
     check(r.status.ok(), "acknowledged drop " + std::to_string(id) + " is gone");
     if (!r.status.ok()) continue;
     const Drop& found = *r.drop;

@@ -1,6 +1,8 @@
 // The only translation unit that includes Beast: it compiles slowly, so it stays here.
 #include "http/server.h"
 
+#include "core/mutex.h"
+
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -213,19 +215,19 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> shutdown_requested{false};
 
-  std::mutex mu;
-  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;  // guarded by mu
-  uint64_t next_connection_id = 0;                                      // guarded by mu
-  std::unordered_map<std::string, uint32_t> connections_per_ip;         // guarded by mu
-  uint32_t ordinary_connections = 0;                                    // guarded by mu
-  uint32_t system_connections = 0;                                      // guarded by mu
+  Mutex mu;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections GUARDED_BY(mu);
+  uint64_t next_connection_id GUARDED_BY(mu) = 0;
+  std::unordered_map<std::string, uint32_t> connections_per_ip GUARDED_BY(mu);
+  uint32_t ordinary_connections GUARDED_BY(mu) = 0;
+  uint32_t system_connections GUARDED_BY(mu) = 0;
   // Blocking routes and uncached token lookups. Declared after `ioc`, so it is destroyed
   // (finishing its queue, whose answers are posted to `ioc`) before `ioc` is.
   std::unique_ptr<WorkerPool> workers;
 
   // Counts a new connection against the caps; 0 when it is refused.
   uint64_t Register(const std::shared_ptr<Connection>& c) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     uint32_t& from_ip = connections_per_ip[c->ip];
     Admission admission = Admission::kOrdinary;
     if (from_ip >= options.max_connections_per_ip) {
@@ -249,7 +251,7 @@ struct Server::Impl {
   void Unregister(uint64_t id, const Connection& c) {
     bool last = false;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       connections.erase(id);
       --(c.system_only ? system_connections : ordinary_connections);
       if (auto it = connections_per_ip.find(c.ip); it != connections_per_ip.end()) {
@@ -418,7 +420,7 @@ struct Server::Impl {
     signals.cancel(ignored);
     std::vector<std::shared_ptr<Connection>> open;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       for (auto& [id, weak] : connections) {
         if (auto c = weak.lock()) open.push_back(std::move(c));
       }

@@ -119,8 +119,11 @@ std::optional<uint32_t> PartitionsOfExistingLog(Env& env, const std::string& dir
 Result<std::unique_ptr<Wal>> Wal::Open(Env& env, WalOptions options,
                                        const RecoveryInfo& recovered) {
   std::unique_ptr<Wal> wal(new Wal(env, std::move(options)));
-  wal->next_seq_ = recovered.next_seq;
-  wal->segments_ = recovered.segments;
+  {
+    MutexLock lock(wal->mu_);
+    wal->next_seq_ = recovered.next_seq;
+    wal->segments_ = recovered.segments;
+  }
   if (recovered.last_segment == 0) {
     RETURN_IF_ERROR(wal->StartSegment(1, recovered.next_seq));
   } else {
@@ -140,10 +143,10 @@ Result<std::unique_ptr<Wal>> Wal::Open(Env& env, WalOptions options,
 
 Wal::~Wal() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closing_ = true;
   }
-  wake_.notify_one();
+  wake_.NotifyOne();
   if (thread_.joinable()) thread_.join();
   if (file_) (void)file_->Close();
 }
@@ -158,18 +161,18 @@ Status Wal::StartSegment(uint64_t segment, uint64_t first_seq) {
   RETURN_IF_ERROR(env_.SyncDir(options_.dir));
   segment_ = segment;
   file_size_ = kBlockSize;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (segments_.empty() || segments_.back().first != segment)
     segments_.emplace_back(segment, first_seq);
   return Status::Ok();
 }
 
 uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (!failed_.ok() || closing_) {
     const Status s =
         failed_.ok() ? Status(ErrorKind::kUnavailable, "log_closed", "the log is closed") : failed_;
-    lock.unlock();
+    lock.Unlock();
     done(s, 0);
     return 0;
   }
@@ -181,10 +184,10 @@ uint64_t Wal::Append(std::span<const std::string> bodies, Completion done) {
   pending_done_.emplace_back(last, std::move(done));
   stats_.records += bodies.size();
   const bool idle = writer_waiting_;
-  lock.unlock();
+  lock.Unlock();
   // While the log thread writes and syncs a batch, records pile up for the next one; it
   // needs waking only when it sleeps.
-  if (idle) wake_.notify_one();
+  if (idle) wake_.NotifyOne();
   return last;
 }
 
@@ -196,9 +199,9 @@ void Wal::Run() {
     uint64_t first_seq = 0;
     uint32_t count = 0;
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       writer_waiting_ = true;
-      wake_.wait(lock, [&] { return pending_count_ > 0 || closing_; });
+      while (pending_count_ == 0 && !closing_) wake_.Wait(lock);
       writer_waiting_ = false;
       if (pending_count_ == 0) return;  // closing, nothing left
       batch.swap(pending_);
@@ -230,7 +233,7 @@ void Wal::Run() {
       }
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!s.ok()) {
         failed_ = Status(ErrorKind::kUnavailable, "log_failed",
                          "the write-ahead log failed (" + s.message() +
@@ -260,7 +263,7 @@ Status Wal::DropSegmentsThrough(uint64_t seq) {
   for (;;) {
     uint64_t segment = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       // Segment i holds seqs [first_i, first_{i+1}); it can go when first_{i+1} - 1 <= seq.
       if (segments_.size() < 2 || segments_[1].second - 1 > seq) break;
       segment = segments_.front().first;
@@ -268,7 +271,7 @@ Status Wal::DropSegmentsThrough(uint64_t seq) {
     result = env_.RemoveFile(PathOf(options_.dir, segment));
     if (!result.ok()) break;
     removed = true;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     segments_.erase(segments_.begin());
   }
   if (removed) {
@@ -278,17 +281,17 @@ Status Wal::DropSegmentsThrough(uint64_t seq) {
 }
 
 uint64_t Wal::next_seq() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return next_seq_;
 }
 
 WalStats Wal::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
 Status Wal::health() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return failed_;
 }
 

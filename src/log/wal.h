@@ -7,11 +7,9 @@
 // log thread and must not block.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/mutex.h"
 #include "log/format.h"
 
 namespace thunder::log {
@@ -94,18 +93,18 @@ class Wal {
   Env& env_;
   WalOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::string pending_;  // the next batch's payload: encoded records, guarded by mu_
-  uint32_t pending_count_ = 0;                                 // records in it, guarded by mu_
-  std::vector<std::pair<uint64_t, Completion>> pending_done_;  // guarded by mu_
-  uint64_t pending_first_seq_ = 0;                             // guarded by mu_
-  uint64_t next_seq_ = 1;                                      // guarded by mu_
-  bool closing_ = false;                                       // guarded by mu_
-  bool writer_waiting_ = false;  // guarded by mu_: the log thread sleeps on wake_
-  Status failed_;                // guarded by mu_
-  WalStats stats_;               // guarded by mu_
-  std::vector<std::pair<uint64_t, uint64_t>> segments_;  // (segment, first_seq), guarded by mu_
+  mutable Mutex mu_;
+  CondVar wake_;
+  std::string pending_ GUARDED_BY(mu_);  // the next batch's payload: encoded records
+  uint32_t pending_count_ GUARDED_BY(mu_) = 0;  // records in it
+  std::vector<std::pair<uint64_t, Completion>> pending_done_ GUARDED_BY(mu_);
+  uint64_t pending_first_seq_ GUARDED_BY(mu_) = 0;
+  uint64_t next_seq_ GUARDED_BY(mu_) = 1;
+  bool closing_ GUARDED_BY(mu_) = false;
+  bool writer_waiting_ GUARDED_BY(mu_) = false;  // the log thread sleeps on wake_
+  Status failed_ GUARDED_BY(mu_);
+  WalStats stats_ GUARDED_BY(mu_);
+  std::vector<std::pair<uint64_t, uint64_t>> segments_ GUARDED_BY(mu_);  // (segment, first_seq)
 
   // Owned by the log thread.
   std::unique_ptr<WritableFile> file_;

@@ -27,7 +27,7 @@ Result<uint64_t> Projector::StoredSeq() {
 engine::EventSink Projector::Sink() {
   return [this](uint64_t seq, const engine::Event& e) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!failed_.ok()) return;  // stopped: the log keeps the event for the next start
       if (queue_.size() >= options_.max_queued_events) {
         failed_ = Status(ErrorKind::kUnavailable, "projections_behind",
@@ -41,7 +41,7 @@ engine::EventSink Projector::Sink() {
       }
       queue_.emplace_back(seq, e);
     }
-    wake_.notify_one();
+    wake_.NotifyOne();
   };
 }
 
@@ -49,7 +49,7 @@ void Projector::Fail(Status why) {
   spdlog::error("projections stopped: {}; a restart catches up from the log, or run "
                 "'thunder admin rebuild-projections'",
                 why.ToString());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (failed_.ok()) failed_ = std::move(why);
   queue_.clear();
   queue_.shrink_to_fit();
@@ -65,9 +65,10 @@ Status Projector::ApplyWithRetries(std::span<const std::pair<uint64_t, engine::E
       return s;
     }
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       ++retries_;
-      if (wake_.wait_for(lock, pause, [&] { return stop_; })) return s;
+      if (!stop_) wake_.WaitFor(lock, pause);
+      if (stop_) return s;
     }
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }
@@ -75,7 +76,7 @@ Status Projector::ApplyWithRetries(std::span<const std::pair<uint64_t, engine::E
 
 void Projector::Start(std::function<void(uint64_t)> caught_up) {
   if (auto stored = StoredSeq(); stored.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stored_seq_ = *stored;
   }
   thread_ = std::thread([this, caught_up = std::move(caught_up)] {
@@ -86,8 +87,8 @@ void Projector::Start(std::function<void(uint64_t)> caught_up) {
     std::vector<std::pair<uint64_t, engine::Event>> batch;
     for (;;) {
       {
-        std::unique_lock lock(mu_);
-        wake_.wait(lock, [&] { return !queue_.empty() || stop_; });
+        MutexLock lock(mu_);
+        while (queue_.empty() && !stop_) wake_.Wait(lock);
         if (queue_.empty()) return;
         batch.swap(queue_);
       }
@@ -96,7 +97,7 @@ void Projector::Start(std::function<void(uint64_t)> caught_up) {
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       if (Status s = ApplyWithRetries(batch); !s.ok()) return Fail(std::move(s));
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         stored_seq_ = std::max(stored_seq_, batch.back().first);
       }
       if (caught_up) caught_up(batch.back().first);
@@ -107,20 +108,20 @@ void Projector::Start(std::function<void(uint64_t)> caught_up) {
 
 void Projector::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
-  wake_.notify_one();
+  wake_.NotifyOne();
   if (thread_.joinable()) thread_.join();
 }
 
 Status Projector::health() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return failed_;
 }
 
 ProjectorStats Projector::stats() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {stored_seq_, queue_.size(), retries_};
 }
 

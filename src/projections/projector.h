@@ -13,14 +13,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
@@ -73,13 +72,13 @@ class Projector {
 
   Store& store_;
   const ProjectorOptions options_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<std::pair<uint64_t, engine::Event>> queue_;  // guarded by mu_
-  bool stop_ = false;                                      // guarded by mu_
-  Status failed_;                                          // guarded by mu_
-  uint64_t stored_seq_ = 0;                                // guarded by mu_
-  uint64_t retries_ = 0;                                   // guarded by mu_
+  Mutex mu_;
+  CondVar wake_;
+  std::vector<std::pair<uint64_t, engine::Event>> queue_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  Status failed_ GUARDED_BY(mu_);
+  uint64_t stored_seq_ GUARDED_BY(mu_) = 0;
+  uint64_t retries_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
   // sku -> (factory, belt), owned by the projector thread.
   std::unordered_map<int64_t, std::pair<int64_t, int64_t>> sku_owner_;

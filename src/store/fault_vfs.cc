@@ -29,7 +29,7 @@ struct FaultVfs::Hooks {
   }
   static FileState* StateOf(FaultFileHandle& h) { return static_cast<FileState*>(h.state); }
   static bool Frozen(FaultFileHandle& h) {
-    std::lock_guard lock(h.owner->mu_);
+    MutexLock lock(h.owner->mu_);
     return h.owner->frozen_;
   }
 
@@ -37,7 +37,7 @@ struct FaultVfs::Hooks {
   static void RememberOld(FaultFileHandle& h, int64_t offset, int64_t n) {
     FileState* state = StateOf(h);
     if (state == nullptr) return;
-    std::lock_guard lock(h.owner->mu_);
+    MutexLock lock(h.owner->mu_);
     const int64_t end = std::min(offset + n, state->synced_size);
     if (offset >= end) return;
     std::string old(static_cast<size_t>(end - offset), '\0');
@@ -51,7 +51,7 @@ struct FaultVfs::Hooks {
     FaultFileHandle& h = Handle(file);
     const int rc = h.real->pMethods ? h.real->pMethods->xClose(h.real) : SQLITE_OK;
     if (FileState* state = StateOf(h)) {
-      std::lock_guard lock(h.owner->mu_);
+      MutexLock lock(h.owner->mu_);
       --state->open_handles;
     }
     return rc;
@@ -81,7 +81,7 @@ struct FaultVfs::Hooks {
     if (const int size_rc = h.real->pMethods->xFileSize(h.real, &size); size_rc != SQLITE_OK) {
       return size_rc;
     }
-    std::lock_guard lock(h.owner->mu_);
+    MutexLock lock(h.owner->mu_);
     ++h.owner->syncs_;
     if (FileState* state = StateOf(h)) {
       state->exists_on_disk = true;
@@ -189,7 +189,7 @@ struct FaultVfs::Hooks {
     if (!tracked) return SQLITE_OK;
     sqlite3_int64 size = 0;
     (void)h.real->pMethods->xFileSize(h.real, &size);
-    std::lock_guard lock(self.mu_);
+    MutexLock lock(self.mu_);
     auto [it, inserted] = self.files_.try_emplace(name);
     FileState& state = it->second;
     if (!existed) {
@@ -205,11 +205,11 @@ struct FaultVfs::Hooks {
   static int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
     FaultVfs& self = Of(vfs);
     {
-      std::lock_guard lock(self.mu_);
+      MutexLock lock(self.mu_);
       if (self.frozen_) return SQLITE_IOERR_DELETE;
     }
     const int rc = self.base_->xDelete(self.base_, name, sync_dir);
-    std::lock_guard lock(self.mu_);
+    MutexLock lock(self.mu_);
     if (auto it = self.files_.find(name); it != self.files_.end()) {
       it->second.exists_on_disk = false;
       it->second.synced_size = 0;
@@ -302,17 +302,17 @@ FaultVfs::FaultVfs(std::string name)
 FaultVfs::~FaultVfs() { sqlite3_vfs_unregister(vfs_.get()); }
 
 void FaultVfs::Freeze() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   frozen_ = true;
 }
 
 int64_t FaultVfs::syncs() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return syncs_;
 }
 
 Status FaultVfs::PowerCut() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& [path, state] : files_) {
     if (state.open_handles > 0) {
       return Status::Internal("power cut with " + path + " still open; close the store first");

@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 struct sqlite3_vfs;
@@ -58,10 +58,10 @@ class FaultVfs {
   std::string name_;
   std::unique_ptr<sqlite3_vfs> vfs_;
   sqlite3_vfs* base_;  // the default VFS, owned by SQLite
-  mutable std::mutex mu_;
-  bool frozen_ = false;                     // guarded by mu_
-  int64_t syncs_ = 0;                       // guarded by mu_
-  std::map<std::string, FileState> files_;  // guarded by mu_; entries never erased
+  mutable Mutex mu_;
+  bool frozen_ GUARDED_BY(mu_) = false;
+  int64_t syncs_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, FileState> files_ GUARDED_BY(mu_);  // entries never erased
 };
 
 }  // namespace thunder

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -39,12 +40,12 @@ class SqliteStore final : public Store {
 
   using Store::Query;
   Result<QueryResult> Query(std::string_view sql, std::span<const SqlValue> params) override {
-    std::lock_guard lock(mu_);
+    RecursiveLock lock(mu_);
     return QueryLocked(sql, params);
   }
 
   Status InTransaction(const std::function<Status()>& fn) override {
-    std::lock_guard lock(mu_);
+    RecursiveLock lock(mu_);
     if (in_transaction_) return fn();  // nested: join the outer transaction
     RETURN_IF_ERROR(QueryLocked("BEGIN IMMEDIATE", {}).status());
     in_transaction_ = true;
@@ -67,7 +68,7 @@ class SqliteStore final : public Store {
  private:
   // Prepared statements are kept by their SQL text: parsing costs more than running the
   // short statements the platform uses. Bounded, as generated SQL comes in finite shapes.
-  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) REQUIRES(mu_) {
     auto it = statements_.find(std::string(sql));
     if (it != statements_.end()) return it->second.get();
     if (statements_.size() >= kMaxCachedStatements) statements_.clear();
@@ -81,7 +82,8 @@ class SqliteStore final : public Store {
     return statements_.emplace(std::string(sql), StatementPtr(raw)).first->second.get();
   }
 
-  Result<QueryResult> QueryLocked(std::string_view sql, std::span<const SqlValue> params) {
+  Result<QueryResult> QueryLocked(std::string_view sql, std::span<const SqlValue> params)
+      REQUIRES(mu_) {
     ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepare(sql));
     // Leave the cached statement reset and unbound whatever happens below.
     struct Reset {
@@ -145,10 +147,10 @@ class SqliteStore final : public Store {
   using StatementPtr = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
   static constexpr size_t kMaxCachedStatements = 256;
 
-  std::recursive_mutex mu_;
+  RecursiveMutex mu_;
   sqlite3* db_;
-  std::unordered_map<std::string, StatementPtr> statements_;  // guarded by mu_
-  bool in_transaction_ = false;
+  std::unordered_map<std::string, StatementPtr> statements_ GUARDED_BY(mu_);
+  bool in_transaction_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
