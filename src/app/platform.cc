@@ -31,7 +31,11 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   p->router_ = std::make_unique<http::Router>(
       [tokens](std::string_view header) { return tokens->Authenticate(header); },
       [tokens](std::string_view header) { return tokens->AuthenticateFromCache(header); });
-  http::AddSystemRoutes(*p->router_, *p->metrics_, kVersion);
+  projections::Projector* projector = p->projector_.get();
+  http::AddSystemRoutes(*p->router_, *p->metrics_, kVersion, [engine, projector] {
+    if (Status s = engine->health(); !s.ok()) return s;
+    return projector->health();
+  });
   // The engine's own counters, read at scrape time.
   engine::Engine* e = p->engine_.get();
   auto stat = [e](auto field) {
@@ -52,6 +56,18 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   p->metrics_->AddGauge("thunder_engine_healthy",
                         "1 while the log accepts writes, 0 after a failure",
                         [e] { return e->health().ok() ? 1.0 : 0.0; });
+  p->metrics_->AddGauge("thunder_projector_healthy",
+                        "1 while the projections follow the log, 0 once they stopped",
+                        [projector] { return projector->health().ok() ? 1.0 : 0.0; });
+  p->metrics_->AddGauge("thunder_projector_queued_events",
+                        "Durable events waiting to be written into the store's projections",
+                        [projector] { return static_cast<double>(projector->stats().queued); });
+  p->metrics_->AddGauge("thunder_projector_stored_seq",
+                        "The last log record the projections hold",
+                        [projector] { return static_cast<double>(projector->stats().stored_seq); });
+  p->metrics_->AddCounter("thunder_projector_retries_total",
+                          "Projection batches tried again after the store was busy",
+                          [projector] { return static_cast<double>(projector->stats().retries); });
   catalog::AddCatalogRoutes(*p->router_, *p->catalog_);
   // Made once per data directory; the engine holds the directory's lock by now.
   ASSIGN_OR_RETURN(const live::PublicIds public_ids,

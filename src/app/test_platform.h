@@ -32,7 +32,7 @@ class PlatformFixture : public ::testing::Test {
     config.listen = "127.0.0.1:0";
     config.data_dir = dir_.string();
     config.shutdown_grace_ms = 2000;
-    auto p = Platform::Open(config);
+    auto p = Platform::Open(config, *env_);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     platform_ = std::move(*p);
     ASSERT_TRUE(platform_->Start().ok());
@@ -60,6 +60,7 @@ class PlatformFixture : public ::testing::Test {
 
   TestDir tmp_{"api"};
   const std::filesystem::path dir_ = tmp_.path();
+  Env* env_ = &Env::Default();  // a test may point it at a fault-injecting Env first
   std::unique_ptr<Platform> platform_;
   std::unique_ptr<http::TestClient> client_;
   std::string admin_;

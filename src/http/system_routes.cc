@@ -1,5 +1,7 @@
 #include "http/system_routes.h"
 
+#include "core/json_writer.h"
+
 namespace thunder::http {
 namespace {
 
@@ -22,7 +24,8 @@ curl -H "Authorization: Bearer $TOKEN" "http://HOST/v1/products?category=socks"<
 
 }  // namespace
 
-void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version) {
+void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version,
+                     HealthCheck health) {
   router.Add({"GET",
               "/",
               false,
@@ -33,13 +36,22 @@ void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version
   router.Add({"GET",
               "/healthz",
               false,
-              {"Liveness: 200 while the server answers",
+              {"Health: 200 while the node can do its work; 503 with the failure (the log "
+               "refused a write, the projections stopped) when it needs a restart",
                "system",
                200,
                "",
                R"({"type":"object","properties":{"status":{"type":"string"}}})",
                {}},
-              [](const RouteContext&) { return Response::Json(200, R"({"status":"ok"})"); }});
+              [health = std::move(health)](const RouteContext&) {
+                const Status s = health();
+                if (s.ok()) return Response::Json(200, R"({"status":"ok"})");
+                JsonWriter w;
+                w.BeginObject().Key("status").String("failing").Key("error").BeginObject();
+                w.Key("code").String(s.code()).Key("message").String(s.message());
+                w.EndObject().EndObject();
+                return Response::Json(503, w.Take());
+              }});
   router.Add({"GET",
               "/metrics",
               false,

@@ -1,6 +1,7 @@
 // The routes every server has: /healthz, /metrics, /openapi.json and a small index page.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "http/metrics.h"
@@ -10,6 +11,10 @@ namespace thunder::http {
 
 // `router` and `metrics` must outlive the routes; /openapi.json describes `router` as it is
 // when asked, so routes added later are included.
-void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version);
+// `health` says whether the node can do its work: OK, or the first failure, which makes
+// /healthz answer 503 with it so an orchestrator restarts the node.
+using HealthCheck = std::function<Status()>;
+void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version,
+                     HealthCheck health = [] { return Status::Ok(); });
 
 }  // namespace thunder::http
