@@ -151,14 +151,14 @@ TEST_F(DropApiTest, BuyersCannotReachEachOthersOrders) {
       client_
           ->Post("/v1/drops/" + drop_ + "/orders", json({{"idempotency_key", "x"}}).dump(), host_)
           .status,
-      400);
+      403);
   EXPECT_EQ(client_
                 ->Post("/v1/drops/" + drop_ + "/orders",
                        json({{"buyer", "someone"}, {"idempotency_key", "x"}}).dump(), factory)
                 .status,
             403);
-  // Consumers and factories do not create drops.
-  EXPECT_EQ(client_->Post("/v1/drops", json({{"sku_id", sku_}}).dump(), alice_).status, 400);
+  // Consumers and factories do not create drops, whatever their bodies hold.
+  EXPECT_EQ(client_->Post("/v1/drops", json({{"sku_id", sku_}}).dump(), alice_).status, 403);
   auto forbidden = client_->Post("/v1/drops",
                                  json({{"sku_id", sku_},
                                        {"stock", 1},

@@ -120,33 +120,50 @@ http::Response Answer(const PublicIds& ids, const Reply& r, int created_status, 
   return http::ErrorResponse(Status::Internal("empty engine reply"));
 }
 
+// Titled: the OpenAPI document names them Order and Drop (see http/openapi.cc).
 std::string OrderSchema() {
-  return R"({"type":"object","properties":{"id":{"type":"string"},"drop_id":{"type":"string"},)"
-         R"("buyer":{"type":"string"},"quantity":{"type":"integer"},)"
-         R"("amount":{"type":"object","properties":{"amount_fen":{"type":"integer"}}},)"
+  return R"({"title":"Order","type":"object",)"
+         R"("required":["id","drop_id","buyer","quantity","amount","state","created_at",)"
+         R"("pay_by","updated_at"],"properties":{)"
+         R"("id":{"type":"string"},"drop_id":{"type":"string"},)"
+         R"("buyer":{"type":"string","description":"Who the units are reserved for"},)"
+         R"("quantity":{"type":"integer","minimum":1},)"
+         R"("amount":{"type":"object","required":["amount_fen"],)"
+         R"("properties":{"amount_fen":{"type":"integer","minimum":0}},)"
+         R"("description":"quantity times the drop's price"},)"
          R"("state":{"type":"string","enum":["reserved","paid","cancelled","expired","refunded"]},)"
          R"("created_at":{"type":"string","format":"date-time"},)"
-         R"("pay_by":{"type":"string","format":"date-time"},)"
+         R"("pay_by":{"type":"string","format":"date-time",)"
+         R"("description":"A reserved order not paid by then expires; its units return"},)"
          R"("updated_at":{"type":"string","format":"date-time"}}})";
 }
 
 std::string DropSchema() {
-  return R"({"type":"object","properties":{"id":{"type":"string"},"sku_id":{"type":"string"},)"
-         R"("price":{"type":"object","properties":{"amount_fen":{"type":"integer"}}},)"
+  return R"({"title":"Drop","type":"object",)"
+         R"("required":["id","sku_id","price","starts_at","ends_at","per_buyer_limit",)"
+         R"("pay_window_seconds","total","remaining","reserved","sold"],"properties":{)"
+         R"("id":{"type":"string"},"sku_id":{"type":"string"},)"
+         R"("price":{"type":"object","required":["amount_fen"],)"
+         R"("properties":{"amount_fen":{"type":"integer","minimum":0}}},)"
          R"("starts_at":{"type":"string","format":"date-time"},)"
          R"("ends_at":{"type":"string","format":"date-time"},)"
-         R"("per_buyer_limit":{"type":"integer"},"pay_window_seconds":{"type":"integer"},)"
-         R"("total":{"type":"integer"},"remaining":{"type":"integer"},)"
-         R"("reserved":{"type":"integer"},"sold":{"type":"integer"}}})";
+         R"("per_buyer_limit":{"type":"integer","minimum":1},)"
+         R"("pay_window_seconds":{"type":"integer","minimum":1},)"
+         R"("total":{"type":"integer","minimum":0,"description":"The stock it started with"},)"
+         R"("remaining":{"type":"integer","minimum":0,"description":"Units still for sale"},)"
+         R"("reserved":{"type":"integer","minimum":0,"description":"Units waiting for payment"},)"
+         R"("sold":{"type":"integer","minimum":0,"description":"Units paid for"}}})";
 }
 
 void CreateDrop(engine::Engine& engine, Store& store, const PublicIds& ids,
                 const http::RouteContext& ctx, http::Responder respond) {
-  auto record = catalog::ParseBody(kDropBody, ctx.request.body, catalog::BodyMode::kCreate);
-  if (!record.ok()) return respond(http::ErrorResponse(record.status()));
+  // The policy before the body: a caller without access hears 403, not what its body lacks.
   if (Status s = AuthorizeRole(*ctx.principal, Action::kCreate, ResourceKind::kDrop); !s.ok()) {
     return respond(http::ErrorResponse(s));
   }
+  auto record = catalog::ParseBody(kDropBody, ctx.request.body, catalog::BodyMode::kCreate,
+                                   ctx.request.idempotency_key);
+  if (!record.ok()) return respond(http::ErrorResponse(record.status()));
   engine::DropSpec spec;
   spec.sku_id = IntOr(*record, "sku_id", 0);
   // The belt that makes the SKU: a host sells only what its own belt makes.
@@ -183,7 +200,13 @@ void Reserve(engine::Engine& engine, const PublicIds& ids, const http::RouteCont
   const std::string& drop_text = ctx.path_params.at(0);
   const auto drop = ids.Decode(PublicKind::kDrop, drop_text);
   if (!drop) return respond(http::ErrorResponse(NoSuch("drop", drop_text)));
-  auto record = catalog::ParseBody(kOrderBody, ctx.request.body, catalog::BodyMode::kCreate);
+  // The policy before the body: a role that may not place orders at all hears 403, not
+  // what its body lacks. Whose order it is is decided below, once the body names a buyer.
+  if (Status s = AuthorizeRole(*ctx.principal, Action::kCreate, ResourceKind::kOrder); !s.ok()) {
+    return respond(http::ErrorResponse(s));
+  }
+  auto record = catalog::ParseBody(kOrderBody, ctx.request.body, catalog::BodyMode::kCreate,
+                                   ctx.request.idempotency_key);
   if (!record.ok()) return respond(http::ErrorResponse(record.status()));
   if (record->idempotency_key.empty()) {
     return respond(http::ErrorResponse(Status::InvalidArgument(
@@ -238,6 +261,7 @@ void ChangeOrder(engine::Engine& engine, const PublicIds& ids, const http::Route
         e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
           respond(Answer(ids, r, 200, {"order", order_text}));
         });
+      });
 }
 
 }  // namespace
@@ -282,7 +306,8 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store,
                "409 sold_out)",
                "orders",
                201,
-               catalog::BodyJsonSchema(kOrderBody, catalog::BodyMode::kCreate),
+               catalog::BodyJsonSchema(kOrderBody, catalog::BodyMode::kCreate,
+                                       catalog::KeyRule::kRequired),
                order_schema,
                {}},
               nullptr,
