@@ -139,6 +139,8 @@ Status LoadConfigFile(Env& env, const std::string& path, Config& config) {
         s = ReadInt(v, key, 1, 256, config.partitions);
       } else if (key == "engine.snapshot_every") {
         s = ReadInt(v, key, 100, int64_t{1} << 40, config.snapshot_every);
+      } else if (key == "engine.drop_retention_hours") {
+        s = ReadInt(v, key, 24, 24 * 366, config.drop_retention_hours);
       } else if (key == "store.data_dir") {
         s = ReadString(v, key, config.data_dir);
       } else if (key == "store.uri") {

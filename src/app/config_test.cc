@@ -47,6 +47,9 @@ max_connections = 500
 max_connections_per_ip = 20
 store_threads = 3
 store_queue = 64
+[engine]
+snapshot_every = 5000
+drop_retention_hours = 48
 [store]
 data_dir = "/var/lib/thunder"
 uri = "sqlite:/var/lib/thunder/main.db"
@@ -65,6 +68,8 @@ level = "warn"
   EXPECT_EQ(c.max_connections_per_ip, 20u);
   EXPECT_EQ(c.store_threads, 3);
   EXPECT_EQ(c.store_queue, 64u);
+  EXPECT_EQ(c.snapshot_every, 5000u);
+  EXPECT_EQ(c.drop_retention_hours, 48);
   EXPECT_EQ(c.data_dir, "/var/lib/thunder");
   EXPECT_EQ(c.StoreSpec(), "sqlite:/var/lib/thunder/main.db");
   EXPECT_EQ(c.log_level, "warn");

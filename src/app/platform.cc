@@ -18,6 +18,7 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   engine_options.dir = config.EngineDir();
   engine_options.partitions = config.EffectivePartitions(env);
   engine_options.snapshot_every = config.snapshot_every;
+  engine_options.archive_after = std::chrono::hours(config.drop_retention_hours);
   p->projector_ = std::make_unique<projections::Projector>(*p->store_);
   ASSIGN_OR_RETURN(engine_options.sink_from_seq, p->projector_->StoredSeq());
   ASSIGN_OR_RETURN(p->engine_,

@@ -8,6 +8,11 @@
 #include <filesystem>
 #include <future>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "core/fault_injection_env.h"
 #include "core/test_dir.h"
 #include "log/format.h"
@@ -359,6 +364,33 @@ TEST_F(EngineTest, RefusesToStartWhenTheProjectionsAreBehindTheLog) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), "projections_behind_log");
   EXPECT_NE(e.status().message().find("rebuild-projections"), std::string::npos);
+}
+
+// An operator reading the log learns what recovery cut: how many bytes, from which
+// segment, and the last record kept.
+TEST_F(EngineTest, RecoverySaysWhatItCut) {
+  ASSERT_TRUE(Open(Env::Default()).ok());
+  const uint64_t drop = NewDrop(10);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Call(Reserve{drop, "b" + std::to_string(i), 1, "k"}).status.ok());
+  }
+  engine_.reset();
+  const std::string segment = log::SegmentFileName(1);
+  {
+    auto f = Env::Default().NewAppendableFile(dir_ + "/" + segment);
+    ASSERT_TRUE((*f)->Append(std::string(1000, '\x7f')).ok());
+  }
+  std::ostringstream said;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_st>(said)));
+  const Status opened = Open(Env::Default());
+  spdlog::set_default_logger(previous);
+  ASSERT_TRUE(opened.ok()) << opened.ToString();
+  const std::string text = said.str();
+  EXPECT_NE(text.find("cut 1000 bytes"), std::string::npos) << text;
+  EXPECT_NE(text.find(segment), std::string::npos) << text;
+  EXPECT_NE(text.find("ends at record 4"), std::string::npos) << text;  // a drop, 3 orders
 }
 
 TEST_F(EngineTest, TornTailIsDroppedAndAFlippedByteRefused) {
