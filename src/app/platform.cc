@@ -93,13 +93,16 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
 }
 
 Platform::~Platform() {
-  // The server first, so no request is in flight. Then the projector, while the engine it
-  // reports progress to still exists; events the engine hands over after that stay in the
-  // log and are projected at the next start. Then the engine, whose last replies go to an
-  // I/O context that no longer runs them.
+  // The server first, so no request is in flight: its worker pool too, whose threads may
+  // still be running a handler that calls the engine (ThreadSanitizer caught one posting
+  // to a partition being destroyed). Then the projector, while the engine it reports
+  // progress to still exists; events the engine hands over after that stay in the log and
+  // are projected at the next start. Then the engine, whose last replies go to an I/O
+  // context that no longer runs them.
   if (server_) {
     server_->RequestShutdown();
     server_->Wait();
+    server_.reset();
   }
   if (projector_) projector_->Stop();
   engine_.reset();

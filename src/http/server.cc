@@ -280,10 +280,11 @@ struct Server::Impl {
       auto conn = std::make_shared<Connection>(std::move(socket), peer.address().to_string());
       const uint64_t id = Register(conn);
       if (id == 0) {
-        // Over a cap: close at once, without reading, so the descriptor is free again.
+        // Over a cap: close at once, without reading, so the descriptor is free again
+        // (counted first, so whoever sees the close also sees the count).
+        metrics.ConnectionRefused();
         beast::error_code ignored;
         conn->stream.socket().close(ignored);
-        metrics.ConnectionRefused();
         continue;
       }
       asio::co_spawn(conn->stream.get_executor(), Session(conn, id), asio::detached);

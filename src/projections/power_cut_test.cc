@@ -346,8 +346,9 @@ bool ProjectionPowerCutTest::RunSeed(uint64_t seed) {
   coverage_.caught_up_from_log += segments_deleted && *stored_before < engine.durable_seq();
 
   for (const auto& [id, told] : acked_orders) {
-    engine::Reply r =
-        Wait<engine::Reply>([&](engine::ReplyFn fn) { engine.GetOrder(id, std::move(fn)); });
+    const uint64_t order_id = id;  // a lambda cannot capture a structured binding (clang 14)
+    engine::Reply r = Wait<engine::Reply>(
+        [&](engine::ReplyFn fn) { engine.GetOrder(order_id, std::move(fn)); });
     if (!check(r.status.ok(),
                "acknowledged order " + std::to_string(id) + " is gone: " + r.status.ToString())) {
       continue;
