@@ -130,6 +130,9 @@ TEST_F(DropApiTest, BuyersCannotReachEachOthersOrders) {
     for (const std::string& token : {bob_, host_, factory}) {
       as_missing(client_->Post("/v1/orders/" + id + path, "", token),
                  client_->Post("/v1/orders/" + missing + path, "", token));
+      // A bad body does not tell them apart either.
+      as_missing(client_->Post("/v1/orders/" + id + path, "{", token),
+                 client_->Post("/v1/orders/" + missing + path, "{", token));
     }
   }
   for (const std::string& token : {bob_, host_, factory}) {
@@ -194,7 +197,8 @@ TEST_F(DropApiTest, BadInputIs4xxAndChangesNothing) {
       {"POST", "/v1/drops/abc/orders", R"({"idempotency_key":"k"})", 404, "drop_not_found"},
       {"POST", "/v1/orders/99999/pay", "", 404, "order_not_found"},
       {"POST", "/v1/orders/" + MissingOrder() + "/pay", "", 404, "order_not_found"},
-      {"POST", "/v1/orders/" + MissingOrder() + "/pay", R"({"amount":5})", 400, "unknown_field"},
+      // The order is looked up before the body: a missing one is 404 whatever the body.
+      {"POST", "/v1/orders/" + MissingOrder() + "/pay", R"({"amount":5})", 404, "order_not_found"},
       {"GET", "/v1/drops/424242", "", 404, "drop_not_found"},
       {"POST", "/v1/drops",
        R"({"sku_id":"999","stock":1,"price":{"amount_fen":1},"starts_at":"2020-01-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"})",
@@ -221,6 +225,14 @@ TEST_F(DropApiTest, BadInputIs4xxAndChangesNothing) {
   }
   EXPECT_EQ(Drop(), before);
   EXPECT_EQ(client_->Post(orders, R"({"idempotency_key":"k"})", "").status, 401);
+  // The caller's own order with a bad body: 400, and it stays reserved.
+  auto mine = Buy(alice_, 1, "bad-body");
+  ASSERT_EQ(mine.status, 201) << mine.body;
+  const std::string order = json::parse(mine.body)["id"];
+  auto bad = client_->Post("/v1/orders/" + order + "/pay", R"({"amount":5})", alice_);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(json::parse(bad.body)["error"]["code"], "unknown_field");
+  EXPECT_EQ(json::parse(client_->Get("/v1/orders/" + order, alice_).body)["state"], "reserved");
 }
 
 TEST_F(DropApiTest, RetriedDropCreationReturnsTheFirstDrop) {

@@ -92,6 +92,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                         // The sink may be behind the snapshots: it gets what it has not stored.
                         if (e.sink_ && seq > e.options_.sink_from_seq) e.sink_(seq, ev);
                         if (seq <= w.snapshot_seq) return Status::Ok();  // already in the snapshot
+                        if (ev.type == EventType::kDropArchived) {
+                          e.ForgetSeqs(w, ev.drop_id, w.partition.OrderIdsOf(ev.drop_id));
+                        }
                         w.partition.ApplyEvent(ev);
                         if (ev.order_id != 0) w.order_seq[ev.order_id] = seq;
                         if (ev.type == EventType::kDropCreated) w.drop_seq[ev.drop_id] = seq;
@@ -229,9 +232,14 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
     if (reply) reply({std::move(failed), {}, {}, false});
     return;
   }
+  // An archived drop's orders leave the engine's own tables too, not only the partition.
+  const auto* archive = std::get_if<ArchiveDrop>(&command);
+  const std::vector<uint64_t> archived =
+      archive != nullptr ? w.partition.OrderIdsOf(archive->drop_id) : std::vector<uint64_t>{};
   Reply r;
   r.status = w.partition.Apply(command, clock_.Now(), w.scratch);
   if (!r.status.ok()) ++w.rejections;
+  if (archive != nullptr && r.status.ok()) ForgetSeqs(w, archive->drop_id, archived);
   const uint64_t order_id = w.partition.last_order();
   if (order_id != 0) {
     if (const Order* o = w.partition.FindOrder(order_id)) r.order = *o;
@@ -252,9 +260,11 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
   const bool create = std::holds_alternative<CreateDrop>(command);
   if (r.status.ok() && (order_id != 0 || (create && drop_id != 0))) {
     // A retry that changed nothing: answer once what it returns is durable, so that a
-    // client never holds an acknowledgement that a crash could take back.
+    // client never holds an acknowledgement that a crash could take back. What it returns
+    // includes the drop's counts, which may hold others' changes still in flight: wait
+    // for all of the partition's, as a read does.
     r.replayed = std::holds_alternative<Reserve>(command) || create;
-    WaitDurable(order_id != 0 ? w.order_seq[order_id] : w.drop_seq[drop_id],
+    WaitDurable(w.last_seq,
                 [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
                   if (!s.ok()) r.status = s;
                   if (reply) reply(std::move(r));
@@ -269,6 +279,11 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
     if (!s.ok()) r = Reply{s, {}, {}, false};
     reply(std::move(r));
   });
+}
+
+void Engine::ForgetSeqs(Worker& w, uint64_t drop_id, const std::vector<uint64_t>& order_ids) {
+  for (const uint64_t id : order_ids) w.order_seq.erase(id);
+  w.drop_seq.erase(drop_id);
 }
 
 void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const Status&)> done) {
@@ -382,6 +397,7 @@ void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
     return;
   }
   Post(p, [this, id, drop, missing, reply = std::move(reply)](Worker& w) mutable {
+    if (Status failed = wal_->health(); !failed.ok()) return reply({failed, {}, {}, false});
     Reply r;
     if (drop) {
       if (const Drop* d = w.partition.FindDrop(id)) r.drop = *d;
@@ -400,12 +416,28 @@ void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
 
 void Engine::BuyerOrders(std::string buyer,
                          std::function<void(Result<std::vector<Order>>)> reply) {
+  // Each partition adds its part once it is durable; the last one answers.
   struct Gather {
     Mutex mu;
     std::vector<Order> orders GUARDED_BY(mu);
     Status status GUARDED_BY(mu);
     size_t left GUARDED_BY(mu) = 0;
     std::function<void(Result<std::vector<Order>>)> reply;
+
+    void Add(const Status& s, std::vector<Order> part) {
+      MutexLock lock(mu);
+      if (!s.ok()) status = s;
+      orders.insert(orders.end(), part.begin(), part.end());
+      if (--left > 0) return;
+      const Status result = status;
+      std::vector<Order> all = std::move(orders);
+      lock.Unlock();
+      if (!result.ok()) return reply(result);
+      std::sort(all.begin(), all.end(), [](const Order& a, const Order& b) {
+        return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+      });
+      reply(std::move(all));
+    }
   };
   auto g = std::make_shared<Gather>();
   {
@@ -415,22 +447,13 @@ void Engine::BuyerOrders(std::string buyer,
   g->reply = std::move(reply);
   for (uint32_t p = 0; p < workers_.size(); ++p) {
     Post(p, [this, g, buyer](Worker& w) {
+      // After a log failure memory may hold what the log refused: show none of it.
+      if (Status failed = wal_->health(); !failed.ok()) return g->Add(failed, {});
       std::vector<Order> mine;
       for (const Order* o : w.partition.OrdersOf(buyer)) mine.push_back(*o);
       // As for single reads: answered once everything the copy shows is durable.
-      WaitDurable(w.last_seq, [g, mine = std::move(mine)](const Status& s) {
-        MutexLock lock(g->mu);
-        if (!s.ok()) g->status = s;
-        g->orders.insert(g->orders.end(), mine.begin(), mine.end());
-        if (--g->left > 0) return;
-        const Status status = g->status;
-        std::vector<Order> orders = std::move(g->orders);
-        lock.Unlock();
-        if (!status.ok()) return g->reply(status);
-        std::sort(orders.begin(), orders.end(), [](const Order& a, const Order& b) {
-          return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
-        });
-        g->reply(std::move(orders));
+      WaitDurable(w.last_seq, [g, mine = std::move(mine)](const Status& s) mutable {
+        g->Add(s, std::move(mine));
       });
     });
   }

@@ -11,6 +11,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <sstream>
 
 #include "core/fault_injection_env.h"
@@ -286,6 +287,29 @@ TEST_F(EngineTest, ReadsAndRefusalsWaitUntilWhatTheyShowIsDurable) {
   engine_.reset();  // before the Env it uses goes
 }
 
+// A retry answers with the drop's counts too: they must not include another buyer's
+// reservation whose group commit has not finished.
+TEST_F(EngineTest, RetriesWaitUntilWhatTheyShowIsDurable) {
+  FaultInjectionEnv env(Env::Default());
+  ASSERT_TRUE(Open(env).ok());
+  const uint64_t drop = NewDrop(5);
+  ASSERT_TRUE(Call(Reserve{drop, "a", 1, "k"}).status.ok());
+  env.HoldSyncs(true, "/wal-");
+  std::promise<Reply> other;
+  engine_->Submit(Reserve{drop, "b", 1, "k"}, [&](Reply r) { other.set_value(std::move(r)); });
+  std::promise<Reply> retry;
+  engine_->Submit(Reserve{drop, "a", 1, "k"}, [&](Reply r) { retry.set_value(std::move(r)); });
+  auto retried = retry.get_future();
+  EXPECT_EQ(retried.wait_for(200ms), std::future_status::timeout);
+  env.HoldSyncs(false);
+  EXPECT_TRUE(other.get_future().get().status.ok());
+  const Reply r = retried.get();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_TRUE(r.replayed);
+  EXPECT_EQ(r.drop->reserved, 2);
+  engine_.reset();  // before the Env it uses goes
+}
+
 // A snapshot never holds events whose group commit had not finished: a crash then keeps
 // neither.
 TEST_F(EngineTest, SnapshotsHoldOnlyDurableEvents) {
@@ -391,6 +415,34 @@ TEST_F(EngineTest, RecoverySaysWhatItCut) {
   EXPECT_NE(text.find("cut 1000 bytes"), std::string::npos) << text;
   EXPECT_NE(text.find(segment), std::string::npos) << text;
   EXPECT_NE(text.find("ends at record 4"), std::string::npos) << text;  // a drop, 3 orders
+}
+
+// Ids of archived drops and orders are never issued again, even once a snapshot holds
+// neither and the log before it is gone: clients and the store still know those ids.
+TEST_F(EngineTest, IdsOfArchivedDropsAreNeverIssuedAgain) {
+  ASSERT_TRUE(Open(Env::Default(), /*snapshot_every=*/2).ok());
+  // A long-running drop first; then the newest drop and order, which will be archived.
+  const uint64_t keep = Call(CreateDrop{{42, 5, 990, kStart, kStart + 30 * 24h, 3, 15min}}).drop->id;
+  const uint64_t old_drop = NewDrop(10, 42);
+  const uint64_t old_order = Call(Reserve{old_drop, "a", 1, "k"}).order->id;
+  ASSERT_TRUE(Call(Pay{old_order}).status.ok());
+  clock_.Advance(2h + 7 * 24h);  // ended, and past its retention
+  for (int i = 0; i < 500 && DropState(old_drop).status.ok(); ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(DropState(old_drop).status.code(), "drop_not_found");
+  // Events that issue no id, so that a snapshot is written after the archive.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Call(Restock{keep, 1}).status.ok());
+  std::this_thread::sleep_for(100ms);  // the snapshot's writer finishes
+  ASSERT_GT(engine_->stats().snapshots, 0u);
+  ASSERT_TRUE(Open(Env::Default(), 2).ok());
+  DropSpec fresh{42, 5, 990, clock_.Now(), clock_.Now() + 1h, 3, 15min};
+  const Reply d = Call(CreateDrop{fresh, "", "host:1"});
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_NE(d.drop->id, old_drop) << "an archived drop's id was issued again";
+  const Reply o = Call(Reserve{d.drop->id, "z", 1, "k"});
+  ASSERT_TRUE(o.status.ok());
+  EXPECT_NE(o.order->id, old_order) << "an archived order's id was issued again";
 }
 
 TEST_F(EngineTest, TornTailIsDroppedAndAFlippedByteRefused) {

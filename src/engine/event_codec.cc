@@ -115,6 +115,10 @@ void EncodeEvent(const Event& e, std::string& out) {
     case EventType::kDropArchived:
       w.U64(e.drop_id);
       break;
+    case EventType::kIdsIssued:
+      w.U64(e.drop_id);
+      w.U64(e.order_id);
+      break;
   }
 }
 
@@ -123,7 +127,7 @@ Result<Event> DecodeEvent(std::string_view bytes) {
   Event e;
   const uint8_t type = r.U8();
   if (type < static_cast<uint8_t>(EventType::kDropCreated) ||
-      type > static_cast<uint8_t>(EventType::kDropArchived)) {
+      type > static_cast<uint8_t>(EventType::kIdsIssued)) {
     return Status(ErrorKind::kCorruption, "bad_event",
                   "unknown event type " + std::to_string(type));
   }
@@ -165,6 +169,10 @@ Result<Event> DecodeEvent(std::string_view bytes) {
     case EventType::kDropArchived:
       e.drop_id = r.U64();
       break;
+    case EventType::kIdsIssued:
+      e.drop_id = r.U64();
+      e.order_id = r.U64();
+      break;
   }
   if (!r.ok() || !r.done()) {
     return Status(ErrorKind::kCorruption, "bad_event", "event record has the wrong length");
@@ -180,7 +188,13 @@ std::vector<Event> SnapshotEvents(const Partition& p) {
   std::sort(drops.begin(), drops.end(), [](auto* a, auto* b) { return a->id < b->id; });
   std::sort(orders.begin(), orders.end(), [](auto* a, auto* b) { return a->id < b->id; });
   std::vector<Event> out;
-  out.reserve(drops.size() + orders.size() * 2);
+  out.reserve(drops.size() + orders.size() * 2 + 1);
+  // First, the ids issued so far: archived drops and orders hold ids no longer in memory.
+  Event issued;
+  issued.type = EventType::kIdsIssued;
+  issued.drop_id = p.last_issued_drop();
+  issued.order_id = p.last_issued_order();
+  out.push_back(issued);
   for (const Drop* d : drops) {
     Event e;
     e.type = EventType::kDropCreated;

@@ -32,7 +32,14 @@ TEST(EventCodecTest, EveryEventTypeRoundTrips) {
   restocked.type = EventType::kDropRestocked;
   restocked.drop_id = created.drop_id;
   restocked.quantity = 50;
-  for (const Event& e : {created, reserved, paid, restocked}) {
+  Event archived;
+  archived.type = EventType::kDropArchived;
+  archived.drop_id = created.drop_id;
+  Event issued;
+  issued.type = EventType::kIdsIssued;
+  issued.drop_id = created.drop_id;
+  issued.order_id = reserved.order_id;
+  for (const Event& e : {created, reserved, paid, restocked, archived, issued}) {
     std::string bytes;
     EncodeEvent(e, bytes);
     auto back = DecodeEvent(bytes);
@@ -44,7 +51,7 @@ TEST(EventCodecTest, EveryEventTypeRoundTrips) {
     }
     EXPECT_FALSE(DecodeEvent(bytes + "x").ok());
   }
-  EXPECT_EQ(DecodeEvent("\x09").status().code(), "bad_event");
+  EXPECT_EQ(DecodeEvent("\x0a").status().code(), "bad_event");
 }
 
 TEST(EventCodecTest, SnapshotEventsRebuildThePartition) {

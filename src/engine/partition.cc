@@ -310,12 +310,20 @@ Status Partition::ApplyArchive(const ArchiveDrop& c, Timestamp now, std::vector<
   return Status::Ok();
 }
 
+std::vector<uint64_t> Partition::OrderIdsOf(uint64_t drop_id) const {
+  std::vector<uint64_t> ids;
+  auto it = drops_.find(drop_id);
+  if (it == drops_.end()) return ids;
+  for (const auto& [buyer, b] : it->second.buyers) {
+    if (b.first_order != 0) ids.push_back(b.first_order);
+    for (const auto& [key, order] : b.more) ids.push_back(order);
+  }
+  return ids;
+}
+
 void Partition::Forget(DropState& d) {
   const uint64_t id = d.drop.id;  // d lives in the node erased last
-  for (const auto& [buyer, b] : d.buyers) {
-    if (b.first_order != 0) orders_.erase(b.first_order);
-    for (const auto& [key, order] : b.more) orders_.erase(order);
-  }
+  for (const uint64_t order : OrderIdsOf(id)) orders_.erase(order);
   if (auto k = drop_key_of_.find(id); k != drop_key_of_.end()) {
     drop_keys_.erase(IdempotencySlot(k->second.second, k->second.first));
     drop_key_of_.erase(k);
@@ -366,6 +374,12 @@ void Partition::ApplyEvent(const Event& e) {
     }
     case EventType::kDropArchived:
       Forget(drops_.at(e.drop_id));
+      return;
+    case EventType::kIdsIssued:
+      if (e.drop_id != 0) next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
+      if (e.order_id != 0) {
+        next_order_seq_ = std::max(next_order_seq_, (e.order_id >> kPartitionBits) + 1);
+      }
       return;
     case EventType::kDropRestocked: {
       Drop& d = drops_.at(e.drop_id).drop;

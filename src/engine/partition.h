@@ -45,6 +45,13 @@ class Partition {
   const Drop* FindDrop(uint64_t id) const;
   const Order* FindOrder(uint64_t id) const;
   uint32_t index() const { return index_; }
+  // The newest ids this partition issued (0 when none), archived ones included.
+  uint64_t last_issued_drop() const {
+    return next_drop_seq_ > 1 ? MakeId(next_drop_seq_ - 1, index_) : 0;
+  }
+  uint64_t last_issued_order() const {
+    return next_order_seq_ > 1 ? MakeId(next_order_seq_ - 1, index_) : 0;
+  }
   size_t drop_count() const { return drops_.size(); }
   size_t order_count() const { return orders_.size(); }
 
@@ -54,6 +61,8 @@ class Partition {
     for (const auto& [id, d] : drops_) on_drop(d.drop);
     for (const auto& [id, o] : orders_) on_order(o);
   }
+  // The ids of every order of a drop.
+  std::vector<uint64_t> OrderIdsOf(uint64_t drop_id) const;
   // Every order `buyer` has placed here: a lookup per drop, not a scan of all orders.
   std::vector<const Order*> OrdersOf(const std::string& buyer) const;
   // The idempotency key an order was created with ("" when it had none).

@@ -91,6 +91,9 @@ enum class EventType : uint8_t {
   kOrderRefunded = 6,   // order_id
   kDropRestocked = 7,   // drop_id, quantity
   kDropArchived = 8,    // drop_id: the drop and its orders leave memory
+  // In snapshots only: the newest drop and order ids issued (0 when none), so that ids of
+  // archived drops and orders are never issued again.
+  kIdsIssued = 9,       // drop_id, order_id
 };
 
 struct Event {

@@ -105,7 +105,7 @@ std::string_view HttpDate() {
 // Checks a parsed request header against what Beast lets through. A Transfer-Encoding that
 // does not end in chunked leaves the body's length unknown (Beast would read none and take
 // the rest as the next request), so it is refused, as is a Host that is missing on
-// HTTP/1.1 or given twice.
+// HTTP/1.1 or given twice, and a second Authorization or Idempotency-Key.
 Status CheckFraming(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto& in = parser.get();
   if (in.count(bhttp::field::transfer_encoding) > 0 && !parser.chunked()) {
@@ -115,6 +115,17 @@ Status CheckFraming(const bhttp::request_parser<bhttp::string_body>& parser) {
   const size_t hosts = in.count(bhttp::field::host);
   if (hosts > 1 || (hosts == 0 && in.version() >= 11)) {
     return Status::InvalidArgument("bad_host", "an HTTP/1.1 request needs exactly one Host header");
+  }
+  // Two credentials leave who is calling ambiguous; no silent first-one-wins.
+  if (in.count(bhttp::field::authorization) > 1) {
+    return Status::InvalidArgument("bad_authorization",
+                                   "a request carries at most one Authorization header");
+  }
+  // Two keys would make a retry ambiguous in the same way.
+  if (in.count("Idempotency-Key") > 1) {
+    return Status::InvalidArgument("idempotency_key_mismatch",
+                                   "a request carries at most one Idempotency-Key header",
+                                   "idempotency_key");
   }
   return Status::Ok();
 }

@@ -334,6 +334,26 @@ TEST_F(ServerTest, Http11NeedsExactlyOneHost) {
   EXPECT_EQ(old.SendRaw("GET /healthz HTTP/1.0\r\n\r\n").status, 200);
 }
 
+// Two credentials or two idempotency keys are ambiguous: refused, never first-one-wins.
+TEST_F(ServerTest, OneAuthorizationAndOneIdempotencyKeyAtMost) {
+  StartServer();
+  TestClient auth(server_->port());
+  auto r = auth.SendRaw(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n"
+      "Authorization: Bearer b\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("bad_authorization"), std::string::npos) << r.body;
+  TestClient key(server_->port());
+  r = key.SendRaw(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("idempotency_key_mismatch"), std::string::npos) << r.body;
+  TestClient one(server_->port());
+  EXPECT_EQ(one.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n\r\n")
+                .status,
+            200);
+}
+
 TEST_F(ServerTest, HeadAnswersHaveHeadersButNoBody) {
   StartServer();
   TestClient client(server_->port());

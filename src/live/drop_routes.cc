@@ -241,14 +241,13 @@ void ChangeOrder(engine::Engine& engine, const PublicIds& ids, const http::Route
   const std::string& order_text = ctx.path_params.at(0);
   const auto id = ids.Decode(PublicKind::kOrder, order_text);
   if (!id) return respond(http::ErrorResponse(NoSuch("order", order_text)));
-  if (!ctx.request.body.empty()) {
-    auto record = catalog::ParseBody(kEmptyBody, ctx.request.body, catalog::BodyMode::kCreate);
-    if (!record.ok()) return respond(http::ErrorResponse(record.status()));
-  }
   engine::Engine* e = &engine;
   const Principal who = *ctx.principal;
+  // The body is looked at only once the order is known to be the caller's: whatever the
+  // body, an id that is not the caller's order answers the same 404.
   engine.GetOrder(
-      *id, [e, ids, who, id = *id, order_text, respond = std::move(respond)](Reply found) mutable {
+      *id, [e, ids, who, id = *id, order_text, body = std::string(ctx.request.body),
+            respond = std::move(respond)](Reply found) mutable {
         // A failed log, say, is not a missing order: pass it on as it is.
         if (!found.status.ok() && found.status.kind() != ErrorKind::kNotFound) {
           return respond(http::ErrorResponse(found.status));
@@ -257,6 +256,10 @@ void ChangeOrder(engine::Engine& engine, const PublicIds& ids, const http::Route
                                              Ownership::Buyer(found.order->buyer))
                                        .ok()) {
           return respond(http::ErrorResponse(NoSuch("order", order_text)));
+        }
+        if (!body.empty()) {
+          auto record = catalog::ParseBody(kEmptyBody, body, catalog::BodyMode::kCreate);
+          if (!record.ok()) return respond(http::ErrorResponse(record.status()));
         }
         e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
           respond(Answer(ids, r, 200, {"order", order_text}));

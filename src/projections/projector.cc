@@ -29,6 +29,21 @@ engine::EventSink Projector::Sink() {
     {
       MutexLock lock(mu_);
       if (!failed_.ok()) return;  // stopped: the log keeps the event for the next start
+      if (!started_ && queue_.size() >= options_.max_queued_events) {
+        // Recovery hands over the log the projections have not stored yet, before the
+        // thread starts: store a full queue right here, on the opening thread, so that
+        // a long backlog is caught up instead of tripping the bound at every start.
+        std::vector<std::pair<uint64_t, engine::Event>> batch;
+        batch.swap(queue_);
+        lock.Unlock();
+        std::stable_sort(batch.begin(), batch.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        if (Status s = ApplyWithRetries(batch); !s.ok()) return Fail(std::move(s));
+        MutexLock relock(mu_);
+        stored_seq_ = std::max(stored_seq_, batch.back().first);
+        queue_.emplace_back(seq, e);
+        return;
+      }
       if (queue_.size() >= options_.max_queued_events) {
         failed_ = Status(ErrorKind::kUnavailable, "projections_behind",
                          "the projections fell more than " +
@@ -78,6 +93,10 @@ void Projector::Start(std::function<void(uint64_t)> caught_up) {
   if (auto stored = StoredSeq(); stored.ok()) {
     MutexLock lock(mu_);
     stored_seq_ = *stored;
+  }
+  {
+    MutexLock lock(mu_);
+    started_ = true;
   }
   thread_ = std::thread([this, caught_up = std::move(caught_up)] {
     pthread_setname_np(pthread_self(), "thunder-proj");
@@ -156,6 +175,8 @@ Status Projector::ApplyOne(const engine::Event& e) {
                          {e.quantity, static_cast<int64_t>(e.drop_id)});
     case EventType::kDropArchived:
       return Status::Ok();  // the engine forgets the drop; the store keeps its rows
+    case EventType::kIdsIssued:
+      return Status::Ok();  // the engine's own bookkeeping
     case EventType::kOrderReserved:
       return store_.Exec(
           "INSERT OR REPLACE INTO orders (id, drop_id, sku_id, buyer, quantity, amount_fen, state, "

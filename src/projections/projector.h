@@ -47,7 +47,8 @@ class Projector {
 
   // The sequence number of the last event the store holds.
   Result<uint64_t> StoredSeq();
-  // Queues events for the projector thread; never blocks on the store.
+  // Queues events for the projector thread; never blocks on the store once Start() ran.
+  // Before that (while the engine recovers), a full queue is stored on the calling thread.
   engine::EventSink Sink();
   // Starts the thread; `caught_up(seq)` runs after each stored batch.
   void Start(std::function<void(uint64_t)> caught_up);
@@ -76,6 +77,7 @@ class Projector {
   CondVar wake_;
   std::vector<std::pair<uint64_t, engine::Event>> queue_ GUARDED_BY(mu_);
   bool stop_ GUARDED_BY(mu_) = false;
+  bool started_ GUARDED_BY(mu_) = false;  // Start() ran: the thread drains the queue
   Status failed_ GUARDED_BY(mu_);
   uint64_t stored_seq_ GUARDED_BY(mu_) = 0;
   uint64_t retries_ GUARDED_BY(mu_) = 0;
