@@ -326,7 +326,9 @@ void Engine::OnLogged(uint64_t last_seq, const Status& status) {
     if (status.ok()) {
       durable_seq_ = std::max(durable_seq_, last_seq);
     } else if (log_failure_.ok()) {
-      log_failure_ = status;
+      // The log's own failure, not this batch's answer (which may say "outcome unknown").
+      log_failure_ = wal_->health();
+      if (log_failure_.ok()) log_failure_ = status;
     }
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (!status.ok() || it->first <= durable_seq_) {

@@ -5,7 +5,7 @@
 // directory changes no sync covered. After each recovery the test checks what clients were
 // told, not the engine's own counters:
 // - every acknowledged order is there, in a state reachable from the one acknowledged;
-// - no reservation that was refused is there;
+// - no reservation or payment that was refused, or answered 503 log_failed, is there;
 // - no drop has more units held than clients could have been sold, and stock balances.
 // THUNDER_POWER_CUTS sets the number of seeds (default 1000).
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <random>
+#include <set>
 
 #include "core/fault_injection_env.h"
 #include "core/test_dir.h"
@@ -104,6 +105,8 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
   std::map<uint64_t, AckedDrop> drops;
   std::map<uint64_t, AckedOrder> orders;
   std::vector<std::pair<std::string, std::string>> refused;  // (buyer, key)
+  std::set<uint64_t> pay_refused;  // orders whose payment was refused or not logged
+  std::set<uint64_t> pay_maybe;    // orders a payment of which may have been logged
   auto submit = [&](Command c) {
     return Wait([&](ReplyFn fn) { engine->Submit(std::move(c), std::move(fn)); });
   };
@@ -129,7 +132,8 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
       if (r.status.ok()) {
         orders[r.order->id] = {drop, quantity, OrderState::kReserved};
         order_ids.push_back(r.order->id);
-      } else if (r.status.http_status() == 409) {
+      } else if (r.status.http_status() == 409 || r.status.code() == "log_failed") {
+        // Refused, or certainly not logged (log_outcome_unknown is neither).
         refused.emplace_back(buyer, key);
       }
     } else if (roll < 9 && !order_ids.empty()) {
@@ -140,7 +144,15 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
       Reply r = to == OrderState::kPaid        ? submit(Pay{id})
                 : to == OrderState::kCancelled ? submit(Cancel{id})
                                                : submit(Refund{id});
-      if (r.status.ok()) orders[id].state = to;
+      if (r.status.ok()) {
+        orders[id].state = to;
+      } else if (to == OrderState::kPaid) {
+        // Certainly refused, or maybe made (log_outcome_unknown): a later refusal of a
+        // retry says nothing about an earlier attempt whose outcome is unknown.
+        const bool refused_for_sure =
+            r.status.http_status() == 409 || r.status.code() == "log_failed";
+        (refused_for_sure ? pay_refused : pay_maybe).insert(id);
+      }
     } else {
       clock_.Advance(std::chrono::seconds(20 + rng() % 60));
     }
@@ -174,6 +186,14 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
     check(Reachable(told.state, r.order->state),
           "order " + std::to_string(id) + " was acknowledged " + OrderStateName(told.state) +
               " and came back " + OrderStateName(r.order->state));
+    // A payment answered with an error is not there: no paid order nobody was told of.
+    if (pay_refused.count(order_id) > 0 && pay_maybe.count(order_id) == 0 &&
+        told.state != OrderState::kPaid &&
+        told.state != OrderState::kRefunded) {
+      check(r.order->state != OrderState::kPaid && r.order->state != OrderState::kRefunded,
+            "order " + std::to_string(order_id) + " was refused its payment and came back " +
+                OrderStateName(r.order->state));
+    }
     if (told.state == OrderState::kReserved || told.state == OrderState::kPaid) {
       held_by_acks[told.drop] += told.quantity;
     }

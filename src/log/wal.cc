@@ -211,6 +211,7 @@ void Wal::Run() {
       pending_count_ = 0;
     }
     Status s;
+    bool outcome_unknown = false;  // the batch may be on disk although it failed
     if (file_size_ >= options_.segment_bytes) s = StartSegment(segment_ + 1, first_seq);
     if (s.ok()) {
       // The batch starts on a fresh block, so tearing it cannot reach acknowledged data,
@@ -225,10 +226,11 @@ void Wal::Run() {
       } else {
         // What reached the disk is unknown: cut the file back to its acknowledged end so
         // that a refused batch cannot come back after a restart. If even that fails, the
-        // node stays failed and a restart decides from what is on disk.
+        // batch may or may not be there after a restart, and its callers are told so.
         if (Status cut = env_.Truncate(PathOf(options_.dir, segment_), file_size_); !cut.ok()) {
           s = Status(s.kind(), s.code(), s.message() + "; cutting it back failed too: " +
                                               cut.message());
+          outcome_unknown = true;
         }
       }
     }
@@ -249,7 +251,15 @@ void Wal::Run() {
       }
     }
     const Status result = s.ok() ? Status::Ok() : health();
-    for (auto& [seq, d] : done) d(result, seq);
+    const Status unknown(ErrorKind::kUnavailable, "log_outcome_unknown",
+                         "the write-ahead log failed while writing this change and could not "
+                         "undo it: it may or may not be there after a restart; retry with the "
+                         "same idempotency key once the node is back to learn which");
+    for (auto& [seq, d] : done) {
+      // Only the batch being written can have reached the disk; those queued behind it
+      // were never written.
+      d(outcome_unknown && seq < first_seq + count ? unknown : result, seq);
+    }
     done.clear();
     batch.clear();
   }

@@ -23,7 +23,9 @@
 namespace thunder::log {
 
 // Runs when the records of one Append() are durable (OK) or cannot be (the error), with the
-// sequence number of the last of them (0 when the log refused them outright).
+// sequence number of the last of them (0 when the log refused them outright). The error is
+// log_failed when the records are certainly not in the log, and log_outcome_unknown when
+// they were being written as the failure came and cutting them back failed too.
 using Completion = std::function<void(const Status&, uint64_t last_seq)>;
 
 struct WalOptions {
