@@ -324,6 +324,7 @@ int RebuildProjections(const CommonFlags& flags) {
   engine::EngineOptions options;
   options.dir = config->EngineDir();
   options.partitions = config->EffectivePartitions();
+  options.run_timers = false;  // the log must not move between the copy and its position
   auto engine = engine::Engine::Open(Env::Default(), SystemClock::Instance(), options);
   if (!engine.ok()) return Fail(engine.status());
   std::mutex mu;

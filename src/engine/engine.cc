@@ -371,6 +371,7 @@ void Engine::RunWorker(Worker& w) {
     }
     for (Task& t : batch) t(w);
     batch.clear();
+    if (!options_.run_timers) continue;
     ExpireDue(w);
     MaybeSnapshot(w);
   }

@@ -37,6 +37,9 @@ struct EngineOptions {
   // A drop and its orders leave memory this long after the drop ends (the store keeps them
   // through the projections); refunds after that are refused as not found.
   std::chrono::microseconds archive_after{std::chrono::hours(24 * 7)};
+  // False for tools that only read the state (rebuilding projections): no expiry, archive
+  // or snapshot runs, so the log does not move while they read it.
+  bool run_timers = true;
   // The event sink has stored every event up to this one: recovery sends it the log
   // records after it (even those a snapshot covers), and keeps the segments that hold them.
   uint64_t sink_from_seq = 0;
