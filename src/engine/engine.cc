@@ -513,8 +513,9 @@ void Engine::DropCoveredSegments() {
 }
 
 std::string Engine::EncodeSnapshot(const Partition& p, uint64_t last_seq) const {
+  const uint64_t salt = log::NewSalt();
   std::string out =
-      log::EncodeHeader({log::kFormatVersion, options_.partitions, p.index(), last_seq});
+      log::EncodeHeader({log::kFormatVersion, options_.partitions, p.index(), last_seq, salt});
   std::string payload;
   std::string body;
   uint32_t n = 0;
@@ -524,7 +525,7 @@ std::string Engine::EncodeSnapshot(const Partition& p, uint64_t last_seq) const 
     log::AppendRecord(payload, body);
     ++n;
   }
-  log::AppendBatch(out, 1, n, payload);
+  log::AppendBatch(out, salt, 1, n, payload);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 
 #include "log/crc32c.h"
 
@@ -26,7 +27,9 @@ uint64_t GetU64(const char* p) {
   return v;
 }
 
-constexpr size_t kHeaderFieldsSize = 32;  // magic, version, partitions, segment, first_seq
+// magic, version, partitions, segment, first_seq, salt; then the header's CRC
+constexpr size_t kHeaderFieldsSize = 40;
+constexpr size_t kSaltOffset = 32;
 
 uint64_t RoundUpToBlock(uint64_t n) { return (n + kBlockSize - 1) / kBlockSize * kBlockSize; }
 
@@ -39,9 +42,17 @@ struct BatchHeader {
 
 enum class BatchCheck { kGood, kEnd, kBad };
 
+// The batch header's checksum: of its first 28 bytes, seeded with the segment's salt.
+uint32_t BatchHeaderCrc(uint64_t salt, std::string_view first28) {
+  std::string seed;
+  PutU64(seed, salt);
+  return Crc32c(first28, Crc32c(seed));
+}
+
 // Checks the batch at `offset`: its header's own checksum, then that its payload is all
 // there and matches its checksum. kEnd is an all-zero header: nothing was written here.
-BatchCheck CheckBatch(std::string_view bytes, uint64_t offset, BatchHeader& h, std::string& why) {
+BatchCheck CheckBatch(std::string_view bytes, uint64_t salt, uint64_t offset, BatchHeader& h,
+                      std::string& why) {
   if (offset + kBatchHeaderSize > bytes.size()) {
     why = "a batch header runs past the end of the file";
     return std::all_of(bytes.begin() + static_cast<ptrdiff_t>(offset), bytes.end(),
@@ -55,7 +66,7 @@ BatchCheck CheckBatch(std::string_view bytes, uint64_t offset, BatchHeader& h, s
   }
   const char* p = header.data();
   if (header.substr(0, 4) != kBatchMagic ||
-      UnmaskCrc(GetU32(p + 28)) != Crc32c(header.substr(0, 28))) {
+      UnmaskCrc(GetU32(p + 28)) != BatchHeaderCrc(salt, header.substr(0, 28))) {
     why = "batch header checksum mismatch";
     return BatchCheck::kBad;
   }
@@ -82,6 +93,7 @@ std::string EncodeHeader(const SegmentHeader& h) {
   PutU32(out, h.partitions);
   PutU64(out, h.segment);
   PutU64(out, h.first_seq);
+  PutU64(out, h.salt);
   PutU32(out, MaskCrc(Crc32c(out)));
   out.resize(kBlockSize, '\0');
   return out;
@@ -100,6 +112,7 @@ Result<SegmentHeader> DecodeHeader(std::string_view block) {
   h.partitions = GetU32(block.data() + 12);
   h.segment = GetU64(block.data() + 16);
   h.first_seq = GetU64(block.data() + 24);
+  h.salt = GetU64(block.data() + kSaltOffset);
   if (h.version != kFormatVersion) {
     return Status(ErrorKind::kCorruption, "wal_bad_version",
                   fmt::format("log format version {} is not {}", h.version, kFormatVersion));
@@ -116,7 +129,14 @@ uint64_t BatchBytes(uint64_t payload_size) {
   return RoundUpToBlock(kBatchHeaderSize + payload_size);
 }
 
-void AppendBatch(std::string& out, uint64_t first_seq, uint32_t count, std::string_view payload) {
+uint64_t NewSalt() {
+  std::random_device random;
+  const uint64_t salt = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return salt == 0 ? 1 : salt;
+}
+
+void AppendBatch(std::string& out, uint64_t salt, uint64_t first_seq, uint32_t count,
+                 std::string_view payload) {
   const size_t start = out.size();
   out.append(kBatchMagic);
   PutU32(out, count);
@@ -124,7 +144,7 @@ void AppendBatch(std::string& out, uint64_t first_seq, uint32_t count, std::stri
   PutU32(out, static_cast<uint32_t>(payload.size()));
   PutU32(out, MaskCrc(Crc32c(payload)));
   PutU32(out, 0);
-  PutU32(out, MaskCrc(Crc32c(std::string_view(out).substr(start, 28))));
+  PutU32(out, MaskCrc(BatchHeaderCrc(salt, std::string_view(out).substr(start, 28))));
   out.append(payload);
   out.append(static_cast<size_t>(BatchBytes(payload.size()) - kBatchHeaderSize - payload.size()),
              '\0');
@@ -135,6 +155,7 @@ Result<SegmentScan> ScanSegment(
     const std::function<Status(uint64_t, std::string_view)>& on_record) {
   SegmentScan scan;
   scan.next_seq = first_seq;
+  const uint64_t salt = bytes.size() >= kSaltOffset + 8 ? GetU64(bytes.data() + kSaltOffset) : 0;
   uint64_t offset = kBlockSize;  // batches start after the header block
   scan.valid_end = std::min<uint64_t>(kBlockSize, bytes.size());
   auto damage = [&](uint64_t at, std::string why, bool certain) {
@@ -146,14 +167,14 @@ Result<SegmentScan> ScanSegment(
   while (offset < bytes.size()) {
     BatchHeader h;
     std::string why;
-    const BatchCheck check = CheckBatch(bytes, offset, h, why);
+    const BatchCheck check = CheckBatch(bytes, salt, offset, h, why);
     if (check != BatchCheck::kGood) {
       // Whatever follows an end or a bad batch was never acknowledged, unless a good batch
       // sits at a later block boundary: then this is damage, not a torn last write.
       for (uint64_t b = offset + kBlockSize; b < bytes.size(); b += kBlockSize) {
         BatchHeader later;
         std::string ignored;
-        if (CheckBatch(bytes, b, later, ignored) == BatchCheck::kGood) {
+        if (CheckBatch(bytes, salt, b, later, ignored) == BatchCheck::kGood) {
           damage(offset, fmt::format("{}, and a good batch follows at offset {}",
                                      check == BatchCheck::kEnd ? "an empty block" : why, b),
                  true);

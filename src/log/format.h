@@ -24,6 +24,9 @@ struct SegmentHeader {
   uint32_t partitions = 0;
   uint64_t segment = 0;    // the number in the file name
   uint64_t first_seq = 0;  // the sequence number the segment's first record has (or would have)
+  // Random per segment and folded into every batch header's checksum, so that bytes a
+  // client chose (inside a record) can never pass for a batch header of this segment.
+  uint64_t salt = 0;
 };
 
 // A full header block: kBlockSize bytes.
@@ -35,7 +38,11 @@ void AppendRecord(std::string& payload, std::string_view body);
 // Appends one batch to `out`, which must end at a block boundary of the file: the batch
 // header (count, first sequence number, payload length and checksums), the payload of
 // `count` records made by AppendRecord, and zeros up to the next block boundary.
-void AppendBatch(std::string& out, uint64_t first_seq, uint32_t count, std::string_view payload);
+// `salt` is the segment header's.
+void AppendBatch(std::string& out, uint64_t salt, uint64_t first_seq, uint32_t count,
+                 std::string_view payload);
+// A salt for a new segment: random, never 0.
+uint64_t NewSalt();
 // The bytes AppendBatch adds for a payload of `payload_size` bytes.
 uint64_t BatchBytes(uint64_t payload_size);
 
@@ -55,7 +62,8 @@ struct SegmentScan {
 };
 
 // Calls `on_record(seq, body)` for every record of every good batch of a segment whose
-// bytes (header block included) are `bytes`, and whose first record is `first_seq`.
+// bytes (header block included, its salt read from there) are `bytes`, and whose first
+// record is `first_seq`.
 // Stops at the end of the data or at the first damaged batch; a non-OK status from
 // on_record stops the scan and is returned.
 Result<SegmentScan> ScanSegment(std::string_view bytes, uint64_t first_seq,

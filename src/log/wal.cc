@@ -88,6 +88,7 @@ Result<RecoveryInfo> RecoverWal(
                                  path, scan.valid_end, bytes.size()));
     }
     info.last_segment = segment;
+    info.last_salt = header->salt;
     info.segment_size = scan.valid_end;
     info.dropped_tail_bytes = 0;
     if (last && bytes.size() > scan.valid_end) {
@@ -130,6 +131,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(Env& env, WalOptions options,
     const std::string path = PathOf(wal->options_.dir, recovered.last_segment);
     ASSIGN_OR_RETURN(wal->file_, env.NewAppendableFile(path));
     wal->segment_ = recovered.last_segment;
+    wal->salt_ = recovered.last_salt;
     // The file's real size: appends land there, and the next batch is padded from it to
     // its block boundary.
     ASSIGN_OR_RETURN(wal->file_size_, env.FileSize(path));
@@ -152,14 +154,16 @@ Wal::~Wal() {
 }
 
 Status Wal::StartSegment(uint64_t segment, uint64_t first_seq) {
+  const uint64_t salt = NewSalt();
   if (file_) RETURN_IF_ERROR(file_->Close());
   const std::string path = PathOf(options_.dir, segment);
   ASSIGN_OR_RETURN(file_, env_.NewWritableFile(path));
   RETURN_IF_ERROR(
-      file_->Append(EncodeHeader({kFormatVersion, options_.partitions, segment, first_seq})));
+      file_->Append(EncodeHeader({kFormatVersion, options_.partitions, segment, first_seq, salt})));
   RETURN_IF_ERROR(file_->Sync());
   RETURN_IF_ERROR(env_.SyncDir(options_.dir));
   segment_ = segment;
+  salt_ = salt;
   file_size_ = kBlockSize;
   MutexLock lock(mu_);
   if (segments_.empty() || segments_.back().first != segment)
@@ -218,7 +222,7 @@ void Wal::Run() {
       // and carries its own checksum, so recovery can tell a torn last batch from damage.
       write.clear();
       write.append(static_cast<size_t>((kBlockSize - file_size_ % kBlockSize) % kBlockSize), '\0');
-      AppendBatch(write, first_seq, count, batch);
+      AppendBatch(write, salt_, first_seq, count, batch);
       s = file_->Append(write);
       if (s.ok()) s = file_->Sync();
       if (s.ok()) {
@@ -268,6 +272,8 @@ void Wal::Run() {
 Status Wal::DropSegmentsThrough(uint64_t seq) {
   // Oldest first, and a segment leaves the list only once its file is gone: a failure
   // leaves the log without a hole, and the next call starts again where this one stopped.
+  // One clean-up at a time (partitions finish snapshots concurrently).
+  MutexLock cleaning(drop_mu_);
   Status result;
   bool removed = false;
   for (;;) {

@@ -45,6 +45,7 @@ struct RecoveryInfo {
   uint64_t next_seq = 1;
   uint64_t last_segment = 0;  // 0 when the directory held no segment
   uint64_t segment_size = 0;  // valid bytes in the last segment
+  uint64_t last_salt = 0;     // the last segment's salt
   uint64_t records = 0;
   uint64_t dropped_tail_bytes = 0;    // a torn tail that was cut off...
   uint64_t dropped_tail_segment = 0;  // ...from this segment
@@ -95,6 +96,7 @@ class Wal {
   Env& env_;
   WalOptions options_;
 
+  Mutex drop_mu_;  // held by DropSegmentsThrough: one clean-up at a time
   mutable Mutex mu_;
   CondVar wake_;
   std::string pending_ GUARDED_BY(mu_);  // the next batch's payload: encoded records
@@ -111,6 +113,7 @@ class Wal {
   // Owned by the log thread.
   std::unique_ptr<WritableFile> file_;
   uint64_t segment_ = 0;
+  uint64_t salt_ = 0;  // the current segment's
   uint64_t file_size_ = 0;
 
   std::thread thread_;

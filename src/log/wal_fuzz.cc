@@ -18,6 +18,7 @@
 namespace {
 
 using thunder::log::kBlockSize;
+constexpr uint64_t kSalt = 0x5eed5eed5eed5eedull;
 
 void Check(bool ok) {
   if (!ok) __builtin_trap();
@@ -37,12 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       segment.assign(input);
       break;
     case 1:
-      segment = thunder::log::EncodeHeader({thunder::log::kFormatVersion, 2, 1, 1});
+      segment = thunder::log::EncodeHeader({thunder::log::kFormatVersion, 2, 1, 1, kSalt});
       segment.append(input);
       break;
     default: {
       built = true;
-      segment = thunder::log::EncodeHeader({thunder::log::kFormatVersion, 2, 1, 1});
+      segment = thunder::log::EncodeHeader({thunder::log::kFormatVersion, 2, 1, 1, kSalt});
       uint64_t seq = 1;
       std::vector<std::pair<size_t, size_t>> batch_ends;  // (end offset, records through it)
       std::string payload;
@@ -56,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const bool close = (input[i] & 1) || i + n + 1 >= input.size();
         i += n + 1;
         if (close) {
-          thunder::log::AppendBatch(segment, first, count, payload);
+          thunder::log::AppendBatch(segment, kSalt, first, count, payload);
           batch_ends.emplace_back(segment.size(), seq - 1);
           payload.clear();
           count = 0;

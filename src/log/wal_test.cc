@@ -233,6 +233,33 @@ TEST_F(WalTest, LastBatchMissingAnEarlierBlockIsATornTail) {
   }
 }
 
+// A client chooses bytes inside its records (a key, a buyer id). Bytes that look like a
+// batch header, at a block boundary inside a torn last batch, must not make an ordinary
+// crash look like damage: batch headers are checked with the segment's secret salt.
+TEST_F(WalTest, ABatchHeaderForgedInsideARecordCannotFakeDamage) {
+  std::string forged;
+  AppendBatch(forged, /*salt guessed=*/0, 1000, 0, "");  // count 0, empty payload
+  forged.resize(kBatchHeaderSize);
+  // The batch header (32) and the record's length (4) come before the body in the file.
+  std::string body(kBlockSize - kBatchHeaderSize - 4, 'x');
+  body += forged;
+  body += std::string(2000, 'y');
+  {
+    auto wal = OpenWal(Env::Default());
+    ASSERT_TRUE(AppendSync(*wal, {"acked"}).ok());
+    ASSERT_TRUE(AppendSync(*wal, {body}).ok());
+  }
+  std::string bytes = *Env::Default().ReadFile(SegmentPath(1));
+  ASSERT_EQ(bytes.size(), 4 * kBlockSize);
+  ASSERT_EQ(bytes.substr(3 * kBlockSize, kBatchHeaderSize), forged);  // where we meant it
+  // The power went while the last batch was written: its first block never arrived.
+  std::fill_n(bytes.begin() + 2 * static_cast<ptrdiff_t>(kBlockSize), kBlockSize, '\0');
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(1), bytes).ok());
+  auto bodies = Recover(Env::Default());
+  ASSERT_TRUE(bodies.ok()) << bodies.status().ToString();
+  EXPECT_EQ(*bodies, std::vector<std::string>{"acked"});
+}
+
 // Acknowledged batches lost inside a segment that later ones follow are damage.
 TEST_F(WalTest, ZeroedBlockInsideAnEarlierSegmentIsDamage) {
   {
@@ -259,10 +286,10 @@ TEST_F(WalTest, GapInRecordNumbersBetweenSegmentsIsRefused) {
     auto wal = OpenWal(Env::Default());
     ASSERT_TRUE(AppendSync(*wal, {"one", "two"}).ok());
   }
-  std::string segment2 = EncodeHeader({kFormatVersion, 2, 2, 10});
+  std::string segment2 = EncodeHeader({kFormatVersion, 2, 2, 10, 77});
   std::string payload;
   AppendRecord(payload, "ten");
-  AppendBatch(segment2, 10, 1, payload);
+  AppendBatch(segment2, 77, 10, 1, payload);
   ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(2), segment2).ok());
   auto bodies = Recover(Env::Default());
   ASSERT_FALSE(bodies.ok());
