@@ -210,8 +210,11 @@ Status FaultInjectionEnv::SimulatePowerCut(uint64_t seed) {
     }
     RETURN_IF_ERROR(Rewrite(target(), path, bytes));
   }
-  // Directory entries no SyncDir covered are undone, newest first.
-  for (auto it = dir_changes_.rbegin(); it != dir_changes_.rend(); ++it) {
+  // Directory changes no SyncDir covered: the file system journals them in order, so some
+  // prefix of them reached the disk (none, some or all); the rest is undone, newest first.
+  const size_t kept = std::uniform_int_distribution<size_t>(0, dir_changes_.size())(rng);
+  for (auto it = dir_changes_.rbegin(); it != dir_changes_.rend() - static_cast<ptrdiff_t>(kept);
+       ++it) {
     switch (it->kind) {
       case DirChange::kCreate:
         if (target().FileExists(it->path)) RETURN_IF_ERROR(target().RemoveFile(it->path));

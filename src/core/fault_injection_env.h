@@ -4,8 +4,8 @@
 // - DropUnsyncedData() cuts every file back to what its last Sync() made durable.
 // - SimulatePowerCut(seed) does what a real power cut may do: of each file's unsynced
 //   blocks it keeps some, zeroes some (so a later block can survive an earlier one) and
-//   drops the tail, and it undoes every creation, rename and removal no directory sync
-//   covered.
+//   drops the tail; of the creations, renames and removals no directory sync covered, it
+//   keeps a random prefix (the file system journals them in order) and undoes the rest.
 // - FailOperation(n, ...) makes the n-th mutating call from now fail with EIO or ENOSPC,
 //   either once or as a crash: from then on every mutating call fails and changes nothing,
 //   as if the machine had stopped there.

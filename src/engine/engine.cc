@@ -326,9 +326,13 @@ void Engine::OnLogged(uint64_t last_seq, const Status& status) {
     if (status.ok()) {
       durable_seq_ = std::max(durable_seq_, last_seq);
     } else if (log_failure_.ok()) {
-      // The log's own failure, not this batch's answer (which may say "outcome unknown").
-      log_failure_ = wal_->health();
-      if (log_failure_.ok()) log_failure_ = status;
+      // The log's failure, not this batch's own answer (which may say "outcome unknown").
+      // (Not wal_->health(): this runs on the log thread, also while wal_ is destroyed.)
+      log_failure_ = status.code() == "log_outcome_unknown"
+                         ? Status(ErrorKind::kUnavailable, "log_failed",
+                                  "the write-ahead log failed; no more orders are taken until a "
+                                  "restart recovers it")
+                         : status;
     }
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (!status.ok() || it->first <= durable_seq_) {
