@@ -13,18 +13,10 @@ class DropApiTest : public PlatformFixture {
  protected:
   void SetUp() override {
     PlatformFixture::SetUp();
-    const std::string belt = MustPost("/v1/belts", {{"name", "Zhuji Datang socks"},
-                                                    {"province", "Zhejiang"},
-                                                    {"city", "Zhuji"},
-                                                    {"specialty", "socks"}});
-    const std::string factory =
-        MustPost("/v1/factories", {{"name", "Hongyun"}, {"belt_id", belt}, {"city", "Zhuji"}});
-    const std::string product = MustPost(
-        "/v1/products", {{"name", "Crew socks"}, {"factory_id", factory}, {"category", "socks"}});
-    sku_ = MustPost(
-        "/v1/skus",
-        {{"product_id", product}, {"code", "CS-W-M"}, {"list_price", {{"amount_fen", 990}}}});
-    base_ = MustPost("/v1/bases", {{"name", "Datang Live"}, {"belt_id", belt}, {"city", "Zhuji"}});
+    const SkuChain socks = MustCreateSkuChain("Zhuji", "socks", "Hongyun", "Crew socks", "CS-W-M", 990);
+    sku_ = socks.sku;
+    base_ =
+        MustPost("/v1/bases", {{"name", "Datang Live"}, {"belt_id", socks.belt}, {"city", "Zhuji"}});
     alice_ = TokenFor(Role::kConsumer, "alice");
     bob_ = TokenFor(Role::kConsumer, "bob");
     host_ = TokenFor(Role::kHost, base_);
@@ -319,17 +311,10 @@ TEST_F(DropApiTest, PublicIdsAreOpaqueAndDistinctPerKind) {
 }
 
 TEST_F(DropApiTest, HostsCreateDropsOnlyOfTheirOwnBelt) {
-  const std::string other_belt = MustPost("/v1/belts", {{"name", "Haining leather"},
-                                                        {"province", "Zhejiang"},
-                                                        {"city", "Haining"},
-                                                        {"specialty", "leather"}});
-  const std::string tannery =
-      MustPost("/v1/factories", {{"name", "Xucun"}, {"belt_id", other_belt}, {"city", "Haining"}});
-  const std::string jacket = MustPost(
-      "/v1/products", {{"name", "Jacket"}, {"factory_id", tannery}, {"category", "leather"}});
-  const std::string jacket_sku = MustPost(
-      "/v1/skus",
-      {{"product_id", jacket}, {"code", "J-BLK-M"}, {"list_price", {{"amount_fen", 99900}}}});
+  const SkuChain leather =
+      MustCreateSkuChain("Haining", "leather", "Xucun", "Jacket", "J-BLK-M", 99900);
+  const std::string& other_belt = leather.belt;
+  const std::string& jacket_sku = leather.sku;
   const std::string other_base = MustPost(
       "/v1/bases", {{"name", "Haining Live"}, {"belt_id", other_belt}, {"city", "Haining"}});
   auto drop_of = [&](const std::string& sku, const std::string& token) {

@@ -20,16 +20,8 @@ class HealthApiTest : public PlatformFixture {
 };
 
 TEST_F(HealthApiTest, AFailedLogMakesTheNodeUnhealthyAndAnswersNothingFromMemory) {
-  const std::string belt = MustPost("/v1/belts", {{"name", "Yiwu small goods"},
-                                                  {"province", "Zhejiang"},
-                                                  {"city", "Yiwu"},
-                                                  {"specialty", "small goods"}});
-  const std::string factory =
-      MustPost("/v1/factories", {{"name", "Yiwu Toys"}, {"belt_id", belt}, {"city", "Yiwu"}});
-  const std::string product = MustPost(
-      "/v1/products", {{"name", "Spinning top"}, {"factory_id", factory}, {"category", "toys"}});
-  const std::string sku = MustPost(
-      "/v1/skus", {{"product_id", product}, {"code", "TOP-1"}, {"list_price", {{"amount_fen", 500}}}});
+  const std::string sku =
+      MustCreateSkuChain("Yiwu", "toys", "Yiwu Toys", "Spinning top", "TOP-1", 500).sku;
   const std::string drop = MustPost("/v1/drops", {{"sku_id", sku},
                                                   {"stock", 5},
                                                   {"price", {{"amount_fen", 300}}},

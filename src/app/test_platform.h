@@ -58,6 +58,27 @@ class PlatformFixture : public ::testing::Test {
     return r.status == 201 ? nlohmann::json::parse(r.body)["id"].get<std::string>() : "";
   }
 
+  // A belt with one factory making one product with one SKU, created as admin.
+  struct SkuChain {
+    std::string belt, factory, product, sku;
+  };
+  SkuChain MustCreateSkuChain(const std::string& city, const std::string& specialty,
+                              const std::string& factory, const std::string& product,
+                              const std::string& sku_code, int64_t list_price_fen) {
+    SkuChain c;
+    c.belt = MustPost("/v1/belts", {{"name", city + " " + specialty},
+                                    {"province", "Zhejiang"},
+                                    {"city", city},
+                                    {"specialty", specialty}});
+    c.factory = MustPost("/v1/factories", {{"name", factory}, {"belt_id", c.belt}, {"city", city}});
+    c.product = MustPost("/v1/products",
+                         {{"name", product}, {"factory_id", c.factory}, {"category", specialty}});
+    c.sku = MustPost("/v1/skus", {{"product_id", c.product},
+                                  {"code", sku_code},
+                                  {"list_price", {{"amount_fen", list_price_fen}}}});
+    return c;
+  }
+
   TestDir tmp_{"api"};
   const std::filesystem::path dir_ = tmp_.path();
   Env* env_ = &Env::Default();  // a test may point it at a fault-injecting Env first

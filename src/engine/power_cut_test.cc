@@ -19,6 +19,7 @@
 
 #include "core/fault_injection_env.h"
 #include "core/test_dir.h"
+#include "engine/crash_points.h"
 #include "engine/engine.h"
 
 namespace thunder::engine {
@@ -39,18 +40,6 @@ struct AckedDrop {
   bool expires = false;  // short pay window: units may return to it without a client knowing
 };
 
-// What a client may find after a crash, given the last state it was told.
-bool Reachable(OrderState told, OrderState found) {
-  switch (told) {
-    case OrderState::kReserved:
-      return true;
-    case OrderState::kPaid:
-      return found == OrderState::kPaid || found == OrderState::kRefunded;
-    default:
-      return found == told;
-  }
-}
-
 class PowerCutTest : public ::testing::Test {
  protected:
   Result<std::unique_ptr<Engine>> OpenEngine(Env& env, const std::string& dir) {
@@ -65,14 +54,7 @@ class PowerCutTest : public ::testing::Test {
 
   template <typename Fn>
   static Reply Wait(Fn submit) {
-    auto p = std::make_shared<std::promise<Reply>>();
-    auto f = p->get_future();
-    submit([p](Reply r) { p->set_value(std::move(r)); });
-    if (f.wait_for(10s) != std::future_status::ready) {
-      ADD_FAILURE() << "no answer within 10 s";
-      std::abort();  // a hang would leave threads holding the promise
-    }
-    return f.get();
+    return WaitForAnswer<Reply>(std::move(submit));
   }
 
   // One seed: a sale, a fault, a power cut, a recovery, the checks. False on a failure.
@@ -237,16 +219,9 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
 }
 
 TEST_F(PowerCutTest, EveryAcknowledgementSurvivesAThousandCrashPoints) {
-  const char* env_count = std::getenv("THUNDER_POWER_CUTS");
-  const uint64_t seeds = env_count != nullptr ? std::strtoull(env_count, nullptr, 10) : 1000;
   // THUNDER_POWER_CUT_SEED replays one seed.
-  const char* only = std::getenv("THUNDER_POWER_CUT_SEED");
-  const uint64_t first = only != nullptr ? std::strtoull(only, nullptr, 10) : 1;
-  const uint64_t last = only != nullptr ? first : seeds;
-  for (uint64_t seed = first; seed <= last; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    if (!RunSeed(seed)) break;  // the first failing seed says enough
-  }
+  ForEachSeed("THUNDER_POWER_CUTS", "THUNDER_POWER_CUT_SEED", 1000,
+              [this](uint64_t seed) { return RunSeed(seed); });
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 
 #include "core/fault_injection_env.h"
 #include "core/test_dir.h"
+#include "engine/crash_points.h"
 #include "engine/engine.h"
 #include "projections/projector.h"
 #include "store/fault_vfs.h"
@@ -41,6 +42,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using engine::OrderState;
+using engine::Reachable;
 
 const Timestamp kStart{1'800'000'000s};
 constexpr int64_t kFirstSku = 100;
@@ -48,18 +50,6 @@ constexpr int kDrops = 3;
 constexpr int kBuyers = 12;
 
 std::string BuyerName(int i) { return "b" + std::to_string(i); }
-
-// What a client may find after a crash, given the last state it was told.
-bool Reachable(OrderState told, OrderState found) {
-  switch (told) {
-    case OrderState::kReserved:
-      return true;
-    case OrderState::kPaid:
-      return found == OrderState::kPaid || found == OrderState::kRefunded;
-    default:
-      return found == told;
-  }
-}
 
 // Where the store loses its power.
 enum class StoreCut {
@@ -185,14 +175,7 @@ class ProjectionPowerCutTest : public ::testing::Test {
 
   template <typename T, typename Fn>
   static T Wait(Fn submit) {
-    auto p = std::make_shared<std::promise<T>>();
-    auto f = p->get_future();
-    submit([p](T r) { p->set_value(std::move(r)); });
-    if (f.wait_for(10s) != std::future_status::ready) {
-      ADD_FAILURE() << "no answer within 10 s";
-      std::abort();  // a hang would leave threads holding the promise
-    }
-    return f.get();
+    return engine::WaitForAnswer<T>(std::move(submit));
   }
 
   // One seed: a sale, a power cut, a recovery, the checks. False on a failure.
@@ -445,15 +428,8 @@ bool ProjectionPowerCutTest::RunSeed(uint64_t seed) {
 }
 
 TEST_F(ProjectionPowerCutTest, ProjectionsFollowTheLogThroughPowerCuts) {
-  const char* env_count = std::getenv("THUNDER_PROJECTION_POWER_CUTS");
-  const uint64_t seeds = env_count != nullptr ? std::strtoull(env_count, nullptr, 10) : 200;
-  const char* only = std::getenv("THUNDER_PROJECTION_POWER_CUT_SEED");
-  const uint64_t first = only != nullptr ? std::strtoull(only, nullptr, 10) : 1;
-  const uint64_t last = only != nullptr ? first : seeds;
-  for (uint64_t seed = first; seed <= last; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    if (!RunSeed(seed)) break;  // the first failing seed says enough
-  }
+  engine::ForEachSeed("THUNDER_PROJECTION_POWER_CUTS", "THUNDER_PROJECTION_POWER_CUT_SEED", 200,
+                      [this](uint64_t seed) { return RunSeed(seed); });
   std::printf(
       "%llu seeds: %llu cut a projector transaction, %llu lost log segments to "
       "deletion, %llu of those caught the projections up from the rest of the log\n",
