@@ -71,6 +71,13 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::s
     if (eq != std::string_view::npos) {
       ASSIGN_OR_RETURN(value, PercentDecode(part.substr(eq + 1)));
     }
+    // `?limit=1&limit=2` would leave it to the handler which one counts: refused instead.
+    for (const auto& [seen, unused] : out) {
+      if (seen == key) {
+        return Status::InvalidArgument("duplicate_query_parameter",
+                                       "'" + key + "' appears more than once in the query", key);
+      }
+    }
     out.emplace_back(std::move(key), std::move(value));
   }
   return out;

@@ -44,8 +44,8 @@ struct Response {
 // {"error": {"code": ..., "message": ..., "field": ...}} with the status's HTTP code.
 Response ErrorResponse(const Status& status);
 
-// Splits "a=1&b=x%20y" into decoded pairs; kInvalidArgument on a bad escape or on
-// decoded bytes that are not UTF-8.
+// Splits "a=1&b=x%20y" into decoded pairs; kInvalidArgument on a bad escape, on decoded
+// bytes that are not UTF-8, or on a key given twice.
 Result<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::string_view qs);
 
 // True when `text` is well-formed UTF-8.

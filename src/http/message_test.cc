@@ -18,6 +18,8 @@ TEST(MessageTest, ParsesAndDecodesQueryStrings) {
 
 TEST(MessageTest, RejectsBadEscapesAndInvalidUtf8InQuery) {
   EXPECT_EQ(ParseQueryString("a=%zz").status().code(), "invalid_query");
+  EXPECT_EQ(ParseQueryString("limit=1&limit=2").status().code(), "duplicate_query_parameter");
+  EXPECT_EQ(ParseQueryString("limit=1&limit=2").status().field(), "limit");
   EXPECT_EQ(ParseQueryString("a=%4").status().code(), "invalid_query");
   EXPECT_EQ(ParseQueryString("a=%ff%fe").status().code(), "invalid_utf8");
 }
