@@ -363,7 +363,8 @@ TEST_F(ApiTest, RoutesThatQueryTheStoreRunOffTheIoThreads) {
   }
   for (const http::Route& r : platform_->router().routes()) {
     const std::string collection = r.pattern.substr(0, r.pattern.find("/{"));
-    if (catalog_collections.contains(collection) || (r.method == "POST" && r.pattern == "/v1/drops")) {
+    if (catalog_collections.contains(collection) ||
+        (r.method == "POST" && r.pattern == "/v1/drops")) {
       EXPECT_TRUE(r.blocking) << r.method << " " << r.pattern;
     }
     // Purchases never wait behind the store.

@@ -31,7 +31,7 @@ struct Config {
   std::string log_level = "info";
   // Engine partitions; 0 means one per core. Fixed for a data directory once it has a log.
   uint32_t partitions = 0;
-  uint64_t snapshot_every = 100'000;  // engine events per partition between snapshots
+  uint64_t snapshot_every = 100'000;      // engine events per partition between snapshots
   int64_t drop_retention_hours = 24 * 7;  // an ended drop stays in the engine's memory this long
 
   // The engine's partition count: the configured one, else the one the data directory's

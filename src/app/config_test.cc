@@ -97,13 +97,13 @@ TEST_F(ConfigTest, EveryErrorAboutTheFileNamesItsLine) {
     EXPECT_NE(s.message().find(path_ + ", line " + std::to_string(line) + ":"), std::string::npos)
         << text << " -> " << s.message();
   };
-  expect_line("[server\n", 1);                                      // syntax
-  expect_line("[server]\n\nlisen = \"x\"\n", 3);                   // unknown key
+  expect_line("[server\n", 1);                                           // syntax
+  expect_line("[server]\n\nlisen = \"x\"\n", 3);                         // unknown key
   expect_line("[server]\nlisten = \"x:1\"\nio_threads = \"two\"\n", 3);  // wrong type
-  expect_line("[server]\n\n\nmax_connections = 0\n", 4);            // out of range
-  expect_line("# settings\n[log]\nlevel = \"loud\"\n", 3);            // refused by Validate
+  expect_line("[server]\n\n\nmax_connections = 0\n", 4);                 // out of range
+  expect_line("# settings\n[log]\nlevel = \"loud\"\n", 3);               // refused by Validate
   expect_line("[server]\nlisten = \"nohost\"\n", 2);
-  expect_line("\nserver = 5\n", 2);                                 // not a table
+  expect_line("\nserver = 5\n", 2);  // not a table
 }
 
 TEST_F(ConfigTest, ListenAddressForms) {

@@ -13,10 +13,11 @@ class DropApiTest : public PlatformFixture {
  protected:
   void SetUp() override {
     PlatformFixture::SetUp();
-    const SkuChain socks = MustCreateSkuChain("Zhuji", "socks", "Hongyun", "Crew socks", "CS-W-M", 990);
+    const SkuChain socks =
+        MustCreateSkuChain("Zhuji", "socks", "Hongyun", "Crew socks", "CS-W-M", 990);
     sku_ = socks.sku;
-    base_ =
-        MustPost("/v1/bases", {{"name", "Datang Live"}, {"belt_id", socks.belt}, {"city", "Zhuji"}});
+    base_ = MustPost("/v1/bases",
+                     {{"name", "Datang Live"}, {"belt_id", socks.belt}, {"city", "Zhuji"}});
     alice_ = TokenFor(Role::kConsumer, "alice");
     bob_ = TokenFor(Role::kConsumer, "bob");
     host_ = TokenFor(Role::kHost, base_);

@@ -63,8 +63,7 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   p->metrics_->AddGauge("thunder_projector_queued_events",
                         "Durable events waiting to be written into the store's projections",
                         [projector] { return static_cast<double>(projector->stats().queued); });
-  p->metrics_->AddGauge("thunder_projector_stored_seq",
-                        "The last log record the projections hold",
+  p->metrics_->AddGauge("thunder_projector_stored_seq", "The last log record the projections hold",
                         [projector] { return static_cast<double>(projector->stats().stored_seq); });
   p->metrics_->AddCounter("thunder_projector_retries_total",
                           "Projection batches tried again after the store was busy",

@@ -32,35 +32,33 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
     }
 
     add({"POST",
-                collection,
-                true,
-                {"Create a " + std::string(spec.singular) +
-                     " (201; 200 when an idempotency_key repeats a create)",
-                 tag,
-                 201,
-                 BodyJsonSchema(spec, BodyMode::kCreate),
-                 EntityJsonSchema(spec),
-                 {}},
-                [svc, s](const http::RouteContext& ctx) {
-                  return EntityResponse(svc->Create(*ctx.principal, *s, ctx.request.body,
-                                                    ctx.request.idempotency_key),
-                                        201);
-                }});
+         collection,
+         true,
+         {"Create a " + std::string(spec.singular) +
+              " (201; 200 when an idempotency_key repeats a create)",
+          tag,
+          201,
+          BodyJsonSchema(spec, BodyMode::kCreate),
+          EntityJsonSchema(spec),
+          {}},
+         [svc, s](const http::RouteContext& ctx) {
+           return EntityResponse(
+               svc->Create(*ctx.principal, *s, ctx.request.body, ctx.request.idempotency_key), 201);
+         }});
     add({"GET",
-                collection,
-                true,
-                {"List " + std::string(spec.summary) +
-                     ", oldest first; filter by field, page with limit and cursor",
-                 tag, 200, "", PageJsonSchema(spec), list_params},
-                [svc, s](const http::RouteContext& ctx) {
-                  auto query = ParseListQuery(*s, ctx.request.query);
-                  if (!query.ok()) return http::ErrorResponse(query.status());
-                  auto page = svc->List(*ctx.principal, *s, *query);
-                  if (!page.ok()) return http::ErrorResponse(page.status());
-                  return http::Response::Json(200, std::move(*page));
-                }});
-    add(
-        {"GET",
+         collection,
+         true,
+         {"List " + std::string(spec.summary) +
+              ", oldest first; filter by field, page with limit and cursor",
+          tag, 200, "", PageJsonSchema(spec), list_params},
+         [svc, s](const http::RouteContext& ctx) {
+           auto query = ParseListQuery(*s, ctx.request.query);
+           if (!query.ok()) return http::ErrorResponse(query.status());
+           auto page = svc->List(*ctx.principal, *s, *query);
+           if (!page.ok()) return http::ErrorResponse(page.status());
+           return http::Response::Json(200, std::move(*page));
+         }});
+    add({"GET",
          item,
          true,
          {"Read one " + std::string(spec.singular), tag, 200, "", EntityJsonSchema(spec), {}},
@@ -68,19 +66,18 @@ void AddCatalogRoutes(http::Router& router, CatalogService& service) {
            return EntityResponse(svc->Get(*ctx.principal, *s, ctx.path_params.at(0)), 200);
          }});
     add({"PATCH",
-                item,
-                true,
-                {"Change some fields of a " + std::string(spec.singular),
-                 tag,
-                 200,
-                 BodyJsonSchema(spec, BodyMode::kPatch),
-                 EntityJsonSchema(spec),
-                 {}},
-                [svc, s](const http::RouteContext& ctx) {
-                  return EntityResponse(
-                      svc->Update(*ctx.principal, *s, ctx.path_params.at(0), ctx.request.body),
-                      200);
-                }});
+         item,
+         true,
+         {"Change some fields of a " + std::string(spec.singular),
+          tag,
+          200,
+          BodyJsonSchema(spec, BodyMode::kPatch),
+          EntityJsonSchema(spec),
+          {}},
+         [svc, s](const http::RouteContext& ctx) {
+           return EntityResponse(
+               svc->Update(*ctx.principal, *s, ctx.path_params.at(0), ctx.request.body), 200);
+         }});
   }
 }
 

@@ -199,7 +199,8 @@ Status FaultInjectionEnv::SimulatePowerCut(uint64_t seed) {
     const uint64_t first_page = synced / kPage;
     const uint64_t pages = (bytes.size() + kPage - 1) / kPage - first_page;
     const uint64_t kept = std::min<uint64_t>(
-        bytes.size(), (first_page + std::uniform_int_distribution<uint64_t>(0, pages)(rng)) * kPage);
+        bytes.size(),
+        (first_page + std::uniform_int_distribution<uint64_t>(0, pages)(rng)) * kPage);
     bytes.resize(std::max<uint64_t>(kept, synced));
     for (uint64_t page = first_page; page * kPage < bytes.size(); ++page) {
       if (rng() % 3 != 0) continue;

@@ -51,7 +51,7 @@ void ForEachSeed(const char* count_variable, const char* seed_variable, uint64_t
   const char* count = std::getenv(count_variable);
   const char* only = std::getenv(seed_variable);
   const uint64_t first = only != nullptr ? std::strtoull(only, nullptr, 10) : 1;
-  const uint64_t last = only != nullptr ? first
+  const uint64_t last = only != nullptr    ? first
                         : count != nullptr ? std::strtoull(count, nullptr, 10)
                                            : default_count;
   for (uint64_t seed = first; seed <= last; ++seed) {

@@ -114,23 +114,24 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
   }
   if (e.sink_ && !info->segments.empty() &&
       e.options_.sink_from_seq + 1 < info->segments.front().second) {
-    return Status(ErrorKind::kCorruption, "projections_behind_log",
-                  fmt::format("the projections hold events up to record {}, but the log in {} "
-                              "starts at record {}: events between them are gone. Rebuild them "
-                              "with `thunder admin rebuild-projections`",
-                              e.options_.sink_from_seq, e.options_.dir,
-                              info->segments.front().second));
+    return Status(
+        ErrorKind::kCorruption, "projections_behind_log",
+        fmt::format("the projections hold events up to record {}, but the log in {} "
+                    "starts at record {}: events between them are gone. Rebuild them "
+                    "with `thunder admin rebuild-projections`",
+                    e.options_.sink_from_seq, e.options_.dir, info->segments.front().second));
   }
   if (info->removed_empty_segment != 0) {
-    spdlog::warn("recovery: removed {}/{}, a segment whose creation was cut short (it held nothing)",
-                 e.options_.dir, log::SegmentFileName(info->removed_empty_segment));
+    spdlog::warn(
+        "recovery: removed {}/{}, a segment whose creation was cut short (it held nothing)",
+        e.options_.dir, log::SegmentFileName(info->removed_empty_segment));
   }
   if (info->dropped_tail_bytes != 0) {
     spdlog::warn(
         "recovery: cut {} bytes of a torn, unacknowledged last batch from {}/{}; the log now "
         "ends at record {}",
-        info->dropped_tail_bytes, e.options_.dir,
-        log::SegmentFileName(info->dropped_tail_segment), info->next_seq - 1);
+        info->dropped_tail_bytes, e.options_.dir, log::SegmentFileName(info->dropped_tail_segment),
+        info->next_seq - 1);
   }
   spdlog::info("recovery: {} events replayed after the snapshots; the log ends at record {}",
                recovered, info->next_seq - 1);
@@ -214,9 +215,9 @@ void Engine::Submit(Command command, ReplyFn reply) {
   if (id != 0) partition = PartitionOf(id);
   if (partition >= workers_.size()) {
     // No partition owns such an id: it was never issued here.
-    const bool drop =
-        std::holds_alternative<Reserve>(command) || std::holds_alternative<Restock>(command) ||
-        std::holds_alternative<ArchiveDrop>(command);
+    const bool drop = std::holds_alternative<Reserve>(command) ||
+                      std::holds_alternative<Restock>(command) ||
+                      std::holds_alternative<ArchiveDrop>(command);
     reply({drop ? DropNotFound(id) : OrderNotFound(id), {}, {}, false});
     return;
   }
@@ -264,11 +265,10 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
     // includes the drop's counts, which may hold others' changes still in flight: wait
     // for all of the partition's, as a read does.
     r.replayed = std::holds_alternative<Reserve>(command) || create;
-    WaitDurable(w.last_seq,
-                [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
-                  if (!s.ok()) r.status = s;
-                  if (reply) reply(std::move(r));
-                });
+    WaitDurable(w.last_seq, [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
+      if (!s.ok()) r.status = s;
+      if (reply) reply(std::move(r));
+    });
     return;
   }
   if (!reply) return;
@@ -421,8 +421,7 @@ void Engine::Lookup(uint64_t id, bool drop, ReplyFn reply) {
   });
 }
 
-void Engine::BuyerOrders(std::string buyer,
-                         std::function<void(Result<std::vector<Order>>)> reply) {
+void Engine::BuyerOrders(std::string buyer, std::function<void(Result<std::vector<Order>>)> reply) {
   // Each partition adds its part once it is durable; the last one answers.
   struct Gather {
     Mutex mu;

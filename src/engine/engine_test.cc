@@ -3,14 +3,12 @@
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <future>
-
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <set>
 #include <sstream>
 
@@ -249,7 +247,8 @@ TEST_F(EngineTest, RetriesAfterALogFailureAreNotAcknowledged) {
   EXPECT_EQ(Call(Pay{reserved.order->id}).status.code(), "log_failed");
   EXPECT_EQ(Call(Reserve{drop, "a", 1, "k1"}).status.code(), "log_failed");
   std::promise<Result<std::vector<engine::Order>>> mine;
-  engine_->BuyerOrders("a", [&](Result<std::vector<engine::Order>> r) { mine.set_value(std::move(r)); });
+  engine_->BuyerOrders("a",
+                       [&](Result<std::vector<engine::Order>> r) { mine.set_value(std::move(r)); });
   EXPECT_EQ(mine.get_future().get().status().code(), "log_failed");
   engine_.reset();
   ASSERT_TRUE(env.DropUnsyncedData().ok());
@@ -354,8 +353,8 @@ TEST_F(EngineTest, EndedDropsLeaveMemoryAfterTheirRetention) {
   }
   ASSERT_TRUE(Call(Pay{orders[0]}).status.ok());
   clock_.Advance(2h);  // the drop has ended; the unpaid orders expire
-  const uint64_t live_drop = Call(CreateDrop{{43, 5, 990, kStart, kStart + 30 * 24h, 1, 15min}})
-                                 .drop->id;
+  const uint64_t live_drop =
+      Call(CreateDrop{{43, 5, 990, kStart, kStart + 30 * 24h, 1, 15min}}).drop->id;
   clock_.Advance(7 * 24h);  // past the default retention of a week
   Reply gone;
   for (int i = 0; i < 500; ++i) {
@@ -422,7 +421,8 @@ TEST_F(EngineTest, RecoverySaysWhatItCut) {
 TEST_F(EngineTest, IdsOfArchivedDropsAreNeverIssuedAgain) {
   ASSERT_TRUE(Open(Env::Default(), /*snapshot_every=*/2).ok());
   // A long-running drop first; then the newest drop and order, which will be archived.
-  const uint64_t keep = Call(CreateDrop{{42, 5, 990, kStart, kStart + 30 * 24h, 3, 15min}}).drop->id;
+  const uint64_t keep =
+      Call(CreateDrop{{42, 5, 990, kStart, kStart + 30 * 24h, 3, 15min}}).drop->id;
   const uint64_t old_drop = NewDrop(10, 42);
   const uint64_t old_order = Call(Reserve{old_drop, "a", 1, "k"}).order->id;
   ASSERT_TRUE(Call(Pay{old_order}).status.ok());

@@ -299,8 +299,9 @@ Status Partition::ApplyArchive(const ArchiveDrop& c, Timestamp now, std::vector<
   auto it = drops_.find(c.drop_id);
   if (it == drops_.end()) return DropNotFound(c.drop_id);
   if (now < it->second.drop.spec.end || it->second.drop.reserved > 0) {
-    return Rejected("drop_active", "a drop is archived only once it has ended and holds no "
-                                   "reserved order");
+    return Rejected("drop_active",
+                    "a drop is archived only once it has ended and holds no "
+                    "reserved order");
   }
   Event e;
   e.type = EventType::kDropArchived;
@@ -376,7 +377,8 @@ void Partition::ApplyEvent(const Event& e) {
       Forget(drops_.at(e.drop_id));
       return;
     case EventType::kIdsIssued:
-      if (e.drop_id != 0) next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
+      if (e.drop_id != 0)
+        next_drop_seq_ = std::max(next_drop_seq_, (e.drop_id >> kPartitionBits) + 1);
       if (e.order_id != 0) {
         next_order_seq_ = std::max(next_order_seq_, (e.order_id >> kPartitionBits) + 1);
       }

@@ -52,14 +52,13 @@ int main(int argc, char** argv) {
     events.clear();
     // Buyer ids and keys as client apps send them: a user id and a UUID-sized key.
     const std::string buyer = "u" + std::to_string(10'000'000 + i);
-    if (!by_orders.Apply(Reserve{drop, buyer, 1, "k-" + std::to_string(i) + "-3f2a9c1e7b"}, t0,
-                         events)
+    if (!by_orders
+             .Apply(Reserve{drop, buyer, 1, "k-" + std::to_string(i) + "-3f2a9c1e7b"}, t0, events)
              .ok()) {
       return 1;
     }
   }
-  const double per_order =
-      static_cast<double>(HeapInUse() - before) / static_cast<double>(orders);
+  const double per_order = static_cast<double>(HeapInUse() - before) / static_cast<double>(orders);
   std::printf("drops: %ld, %.0f bytes each\nopen orders: %ld in one drop, %.0f bytes each\n", drops,
               per_drop, orders, per_order);
   return 0;

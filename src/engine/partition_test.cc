@@ -1,8 +1,7 @@
 #include "engine/partition.h"
 
-#include <malloc.h>
-
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 namespace thunder::engine {
 namespace {

@@ -80,8 +80,8 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
   // Three in four seeds crash at a random operation; the others fail one operation and
   // go on answering until the power is cut at the end.
   const bool crash = rng() % 4 != 0;
-  const auto fault = rng() % 2 ? FaultInjectionEnv::Fault::kIoError
-                               : FaultInjectionEnv::Fault::kNoSpace;
+  const auto fault =
+      rng() % 2 ? FaultInjectionEnv::Fault::kIoError : FaultInjectionEnv::Fault::kNoSpace;
   env.FailOperation(1 + rng() % 300, fault, crash);
 
   std::map<uint64_t, AckedDrop> drops;
@@ -170,8 +170,7 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
               " and came back " + OrderStateName(r.order->state));
     // A payment answered with an error is not there: no paid order nobody was told of.
     if (pay_refused.count(order_id) > 0 && pay_maybe.count(order_id) == 0 &&
-        told.state != OrderState::kPaid &&
-        told.state != OrderState::kRefunded) {
+        told.state != OrderState::kPaid && told.state != OrderState::kRefunded) {
       check(r.order->state != OrderState::kPaid && r.order->state != OrderState::kRefunded,
             "order " + std::to_string(order_id) + " was refused its payment and came back " +
                 OrderStateName(r.order->state));
@@ -202,9 +201,9 @@ bool PowerCutTest::RunSeed(uint64_t seed) {
           "drop " + std::to_string(id) + " does not balance");
     // Units no client was told they lost can only return through expiry.
     if (!d.expires) {
-      check(held_by_acks[id] <= d.stock,
-            "clients of drop " + std::to_string(id) + " were sold " +
-                std::to_string(held_by_acks[id]) + " units of " + std::to_string(d.stock));
+      check(held_by_acks[id] <= d.stock, "clients of drop " + std::to_string(id) + " were sold " +
+                                             std::to_string(held_by_acks[id]) + " units of " +
+                                             std::to_string(d.stock));
     }
   }
   // And the engine goes on selling.

@@ -93,7 +93,7 @@ enum class EventType : uint8_t {
   kDropArchived = 8,    // drop_id: the drop and its orders leave memory
   // In snapshots only: the newest drop and order ids issued (0 when none), so that ids of
   // archived drops and orders are never issued again.
-  kIdsIssued = 9,       // drop_id, order_id
+  kIdsIssued = 9,  // drop_id, order_id
 };
 
 struct Event {

@@ -58,7 +58,8 @@ std::string_view MethodLabel(std::string_view method) {
 void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
                              double seconds) {
   // A status outside 100-599 cannot come from our code; keep the label set closed anyway.
-  const std::string status_label = status >= 100 && status <= 599 ? std::to_string(status) : "other";
+  const std::string status_label =
+      status >= 100 && status <= 599 ? std::to_string(status) : "other";
   const std::string method_label(MethodLabel(method));
   const prometheus::Labels labels{
       {"route", std::string(route)}, {"method", method_label}, {"status", status_label}};

@@ -77,7 +77,8 @@ void Router::DispatchAsync(const Request& request, std::function<void(Dispatched
         ctx->principal = std::move(**who);
       }
     }
-    if (!route.blocking && !ask_the_store) return RunHandler(route, std::move(ctx), std::move(done));
+    if (!route.blocking && !ask_the_store)
+      return RunHandler(route, std::move(ctx), std::move(done));
 
     auto answer = std::make_shared<std::function<void(Dispatched)>>(std::move(done));
     std::function<void()> work = [this, &route, ctx, answer, ask_the_store] {
@@ -113,10 +114,10 @@ void Router::RunHandler(const Route& route, std::shared_ptr<RouteContext> ctx,
                         std::function<void(Dispatched)> done) {
   if (route.async_handler) {
     const RouteContext& context = *ctx;
-    route.async_handler(context, [ctx = std::move(ctx), label = route.pattern,
-                                  done = std::move(done)](Response r) {
-      done({std::move(r), label});
-    });
+    route.async_handler(
+        context, [ctx = std::move(ctx), label = route.pattern, done = std::move(done)](Response r) {
+          done({std::move(r), label});
+        });
     return;
   }
   done({route.handler(*ctx), route.pattern});

@@ -95,10 +95,10 @@ TEST(RouterTest, AsksTheStoreOnlyWhenTheCacheCannotTell) {
         if (header.empty()) return Result<Principal>(Status::Unauthenticated("no token"));
         return std::nullopt;
       });
-  router.Add({"GET", "/v1/me", true, {"Who am I", "", 200, "", "", {}},
-              [](const RouteContext& ctx) {
-                return Response::Json(200, std::to_string(ctx.principal->token_id));
-              }});
+  router.Add(
+      {"GET", "/v1/me", true, {"Who am I", "", 200, "", "", {}}, [](const RouteContext& ctx) {
+         return Response::Json(200, std::to_string(ctx.principal->token_id));
+       }});
   Request req{"GET", "/v1/me", {}, "Bearer cached", "", ""};
   EXPECT_EQ(router.Dispatch(req).response.body, "2");
   req.authorization = "";

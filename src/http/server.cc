@@ -1,8 +1,6 @@
 // The only translation unit that includes Beast: it compiles slowly, so it stays here.
 #include "http/server.h"
 
-#include "core/mutex.h"
-
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -25,6 +23,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "http/worker_pool.h"
 
 namespace thunder::http {
@@ -46,9 +45,9 @@ struct Connection {
   Connection(tcp::socket socket, std::string peer_ip)
       : stream(std::move(socket)), ip(std::move(peer_ip)) {}
   beast::tcp_stream stream;
-  const std::string ip;       // the client's address, for the per-IP cap
-  bool system_only = false;   // let in over the cap: /healthz and /metrics only; set once
-  bool busy = false;          // touched only on the connection's strand
+  const std::string ip;      // the client's address, for the per-IP cap
+  bool system_only = false;  // let in over the cap: /healthz and /metrics only; set once
+  bool busy = false;         // touched only on the connection's strand
 };
 
 // A client's X-Request-Id is echoed only when it is short and made of token characters,
@@ -244,9 +243,8 @@ struct Server::Impl {
     if (from_ip >= options.max_connections_per_ip) {
       admission = Admission::kRefused;
     } else if (ordinary_connections >= options.max_connections) {
-      admission = system_connections < options.reserved_system_connections
-                      ? Admission::kSystemOnly
-                      : Admission::kRefused;
+      admission = system_connections < options.reserved_system_connections ? Admission::kSystemOnly
+                                                                           : Admission::kRefused;
     }
     if (admission == Admission::kRefused) {
       if (from_ip == 0) connections_per_ip.erase(c->ip);
@@ -357,10 +355,9 @@ struct Server::Impl {
       parser.header_limit(options.max_header_bytes);
       parser.body_limit(options.max_body_bytes);
       // A connection let in over the cap may not sit idle in a reserved slot.
-      conn->stream.expires_after(conn->system_only
-                                     ? std::min<std::chrono::milliseconds>(options.read_timeout,
-                                                                           kSystemOnlyTimeout)
-                                     : options.read_timeout);
+      conn->stream.expires_after(conn->system_only ? std::min<std::chrono::milliseconds>(
+                                                         options.read_timeout, kSystemOnlyTimeout)
+                                                   : options.read_timeout);
       auto [ec, n] = co_await bhttp::async_read(conn->stream, buffer, parser, kAwait);
       if (ec) {
         if (ec == bhttp::error::body_limit) {

@@ -286,7 +286,7 @@ TEST_F(ServerTest, ReservedSlotsKeepHealthzAndMetricsReachableAtTheCap) {
   auto h = health.Get("/healthz");
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.headers["connection"], "close");  // a reserved slot serves one request
-  WaitForOpenConnections(2);  // each reserved connection closes after its answer
+  WaitForOpenConnections(2);                    // each reserved connection closes after its answer
   TestClient metrics(server_->port());
   EXPECT_EQ(metrics.Get("/metrics").status, 200);
   WaitForOpenConnections(2);
@@ -349,9 +349,9 @@ TEST_F(ServerTest, OneAuthorizationAndOneIdempotencyKeyAtMost) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("idempotency_key_mismatch"), std::string::npos) << r.body;
   TestClient one(server_->port());
-  EXPECT_EQ(one.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n\r\n")
-                .status,
-            200);
+  EXPECT_EQ(
+      one.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n\r\n").status,
+      200);
 }
 
 TEST_F(ServerTest, HeadAnswersHaveHeadersButNoBody) {
@@ -380,11 +380,12 @@ TEST_F(ServerTest, EveryAnswerCarriesDateAndRequestId) {
   }
   EXPECT_NE(a.headers["x-request-id"], b.headers["x-request-id"]);
   // A sane id is echoed; one with spaces, quotes or too many characters is replaced.
-  auto echoed = client.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-42.a\r\n\r\n");
+  auto echoed =
+      client.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-42.a\r\n\r\n");
   EXPECT_EQ(echoed.headers["x-request-id"], "trace-42.a");
   for (const std::string& bad : {std::string("a b"), std::string("\"x\""), std::string(200, 'a')}) {
-    auto r = client.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + bad +
-                            "\r\n\r\n");
+    auto r =
+        client.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + bad + "\r\n\r\n");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.headers["x-request-id"].size(), 32u) << bad;
   }

@@ -14,7 +14,8 @@ namespace thunder::http {
 // `health` says whether the node can do its work: OK, or the first failure, which makes
 // /healthz answer 503 with it so an orchestrator restarts the node.
 using HealthCheck = std::function<Status()>;
-void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version,
-                     HealthCheck health = [] { return Status::Ok(); });
+void AddSystemRoutes(
+    Router& router, const Metrics& metrics, std::string version,
+    HealthCheck health = [] { return Status::Ok(); });
 
 }  // namespace thunder::http

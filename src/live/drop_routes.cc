@@ -245,26 +245,25 @@ void ChangeOrder(engine::Engine& engine, const PublicIds& ids, const http::Route
   const Principal who = *ctx.principal;
   // The body is looked at only once the order is known to be the caller's: whatever the
   // body, an id that is not the caller's order answers the same 404.
-  engine.GetOrder(
-      *id, [e, ids, who, id = *id, order_text, body = std::string(ctx.request.body),
-            respond = std::move(respond)](Reply found) mutable {
-        // A failed log, say, is not a missing order: pass it on as it is.
-        if (!found.status.ok() && found.status.kind() != ErrorKind::kNotFound) {
-          return respond(http::ErrorResponse(found.status));
-        }
-        if (!found.status.ok() || !Authorize(who, Action::kUpdate, ResourceKind::kOrder,
-                                             Ownership::Buyer(found.order->buyer))
-                                       .ok()) {
-          return respond(http::ErrorResponse(NoSuch("order", order_text)));
-        }
-        if (!body.empty()) {
-          auto record = catalog::ParseBody(kEmptyBody, body, catalog::BodyMode::kCreate);
-          if (!record.ok()) return respond(http::ErrorResponse(record.status()));
-        }
-        e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
-          respond(Answer(ids, r, 200, {"order", order_text}));
-        });
-      });
+  engine.GetOrder(*id, [e, ids, who, id = *id, order_text, body = std::string(ctx.request.body),
+                        respond = std::move(respond)](Reply found) mutable {
+    // A failed log, say, is not a missing order: pass it on as it is.
+    if (!found.status.ok() && found.status.kind() != ErrorKind::kNotFound) {
+      return respond(http::ErrorResponse(found.status));
+    }
+    if (!found.status.ok() ||
+        !Authorize(who, Action::kUpdate, ResourceKind::kOrder, Ownership::Buyer(found.order->buyer))
+             .ok()) {
+      return respond(http::ErrorResponse(NoSuch("order", order_text)));
+    }
+    if (!body.empty()) {
+      auto record = catalog::ParseBody(kEmptyBody, body, catalog::BodyMode::kCreate);
+      if (!record.ok()) return respond(http::ErrorResponse(record.status()));
+    }
+    e->Submit(Command{id}, [ids, order_text, respond = std::move(respond)](Reply r) {
+      respond(Answer(ids, r, 200, {"order", order_text}));
+    });
+  });
 }
 
 }  // namespace
@@ -359,69 +358,69 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store,
                   respond(Answer(ids, r, 200, {"order", text}));
                 });
               }});
-  router.Add(
-      {"GET",
-       "/v1/buyers/{id}/orders",
-       true,
-       {"A buyer's orders, newest first; page with limit and cursor",
-        "orders",
-        200,
-        "",
-        R"({"type":"object","properties":{"items":{"type":"array","items":)" + order_schema +
-            R"(},"next_cursor":{"type":"string","nullable":true}}})",
-        {"limit", "cursor"}},
-       nullptr,
-       [e, ids](const http::RouteContext& ctx, http::Responder respond) {
-         const std::string buyer = ctx.path_params.at(0);
-         if (Status s = Authorize(*ctx.principal, Action::kRead, ResourceKind::kOrder,
-                                  Ownership::Buyer(buyer));
-             !s.ok()) {
-           return respond(http::ErrorResponse(s));
-         }
-         int64_t limit = 50;
-         uint64_t cursor = 0;
-         for (const auto& [k, v] : ctx.request.query) {
-           if (k == "limit") {
-             const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
-             if (ec != std::errc{} || end != v.data() + v.size() || limit < 1 || limit > 200) {
-               return respond(http::ErrorResponse(Status::InvalidArgument(
-                   "out_of_range", "limit must be an integer from 1 to 200", "limit")));
-             }
-           } else if (k == "cursor") {
-             const auto c = ids.Decode(PublicKind::kOrder, v);
-             if (!c) {
-               return respond(http::ErrorResponse(Status::InvalidArgument(
-                   "invalid_cursor", "cursor is not one we gave", "cursor")));
-             }
-             cursor = *c;
-           } else {
-             return respond(http::ErrorResponse(Status::InvalidArgument(
-                 "unknown_filter", "buyer orders take only limit and cursor", k)));
-           }
-         }
-         e->BuyerOrders(buyer, [ids, limit, cursor, respond = std::move(respond)](
-                                   Result<std::vector<engine::Order>> found) {
-           if (!found.ok()) return respond(http::ErrorResponse(found.status()));
-           const std::vector<engine::Order>& orders = *found;
-           size_t start = 0;
-           if (cursor != 0) {
-             while (start < orders.size() && orders[start].id != cursor) ++start;
-             start = start < orders.size() ? start + 1 : orders.size();
-           }
-           const size_t end = std::min(orders.size(), start + static_cast<size_t>(limit));
-           JsonWriter w;
-           w.BeginObject().Key("items").BeginArray();
-           for (size_t i = start; i < end; ++i) WriteOrder(w, ids, orders[i]);
-           w.EndArray().Key("next_cursor");
-           if (end < orders.size()) {
-             w.String(ids.Encode(PublicKind::kOrder, orders[end - 1].id));
-           } else {
-             w.Null();
-           }
-           w.EndObject();
-           respond(http::Response::Json(200, w.Take()));
-         });
-       }});
+  router.Add({"GET",
+              "/v1/buyers/{id}/orders",
+              true,
+              {"A buyer's orders, newest first; page with limit and cursor",
+               "orders",
+               200,
+               "",
+               R"({"type":"object","properties":{"items":{"type":"array","items":)" + order_schema +
+                   R"(},"next_cursor":{"type":"string","nullable":true}}})",
+               {"limit", "cursor"}},
+              nullptr,
+              [e, ids](const http::RouteContext& ctx, http::Responder respond) {
+                const std::string buyer = ctx.path_params.at(0);
+                if (Status s = Authorize(*ctx.principal, Action::kRead, ResourceKind::kOrder,
+                                         Ownership::Buyer(buyer));
+                    !s.ok()) {
+                  return respond(http::ErrorResponse(s));
+                }
+                int64_t limit = 50;
+                uint64_t cursor = 0;
+                for (const auto& [k, v] : ctx.request.query) {
+                  if (k == "limit") {
+                    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+                    if (ec != std::errc{} || end != v.data() + v.size() || limit < 1 ||
+                        limit > 200) {
+                      return respond(http::ErrorResponse(Status::InvalidArgument(
+                          "out_of_range", "limit must be an integer from 1 to 200", "limit")));
+                    }
+                  } else if (k == "cursor") {
+                    const auto c = ids.Decode(PublicKind::kOrder, v);
+                    if (!c) {
+                      return respond(http::ErrorResponse(Status::InvalidArgument(
+                          "invalid_cursor", "cursor is not one we gave", "cursor")));
+                    }
+                    cursor = *c;
+                  } else {
+                    return respond(http::ErrorResponse(Status::InvalidArgument(
+                        "unknown_filter", "buyer orders take only limit and cursor", k)));
+                  }
+                }
+                e->BuyerOrders(buyer, [ids, limit, cursor, respond = std::move(respond)](
+                                          Result<std::vector<engine::Order>> found) {
+                  if (!found.ok()) return respond(http::ErrorResponse(found.status()));
+                  const std::vector<engine::Order>& orders = *found;
+                  size_t start = 0;
+                  if (cursor != 0) {
+                    while (start < orders.size() && orders[start].id != cursor) ++start;
+                    start = start < orders.size() ? start + 1 : orders.size();
+                  }
+                  const size_t end = std::min(orders.size(), start + static_cast<size_t>(limit));
+                  JsonWriter w;
+                  w.BeginObject().Key("items").BeginArray();
+                  for (size_t i = start; i < end; ++i) WriteOrder(w, ids, orders[i]);
+                  w.EndArray().Key("next_cursor");
+                  if (end < orders.size()) {
+                    w.String(ids.Encode(PublicKind::kOrder, orders[end - 1].id));
+                  } else {
+                    w.Null();
+                  }
+                  w.EndObject();
+                  respond(http::Response::Json(200, w.Take()));
+                });
+              }});
 }
 
 }  // namespace thunder::live

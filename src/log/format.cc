@@ -175,8 +175,9 @@ Result<SegmentScan> ScanSegment(
         BatchHeader later;
         std::string ignored;
         if (CheckBatch(bytes, salt, b, later, ignored) == BatchCheck::kGood) {
-          damage(offset, fmt::format("{}, and a good batch follows at offset {}",
-                                     check == BatchCheck::kEnd ? "an empty block" : why, b),
+          damage(offset,
+                 fmt::format("{}, and a good batch follows at offset {}",
+                             check == BatchCheck::kEnd ? "an empty block" : why, b),
                  true);
           return scan;
         }

@@ -72,12 +72,12 @@ Result<RecoveryInfo> RecoverWal(
     }
     info.next_seq = header->first_seq;
     info.segments.emplace_back(segment, header->first_seq);
-    ASSIGN_OR_RETURN(const SegmentScan scan,
-                     ScanSegment(bytes, header->first_seq,
-                                 [&](uint64_t seq, std::string_view body) -> Status {
-                                   ++info.records;
-                                   return on_record(seq, body);
-                                 }));
+    ASSIGN_OR_RETURN(
+        const SegmentScan scan,
+        ScanSegment(bytes, header->first_seq, [&](uint64_t seq, std::string_view body) -> Status {
+          ++info.records;
+          return on_record(seq, body);
+        }));
     info.next_seq = scan.next_seq;
     if (scan.damaged && (!last || scan.certain)) {
       return Corrupt(fmt::format("{}: damaged at offset {} ({}){}", path, scan.damage_at,
@@ -232,8 +232,8 @@ void Wal::Run() {
         // that a refused batch cannot come back after a restart. If even that fails, the
         // batch may or may not be there after a restart, and its callers are told so.
         if (Status cut = env_.Truncate(PathOf(options_.dir, segment_), file_size_); !cut.ok()) {
-          s = Status(s.kind(), s.code(), s.message() + "; cutting it back failed too: " +
-                                              cut.message());
+          s = Status(s.kind(), s.code(),
+                     s.message() + "; cutting it back failed too: " + cut.message());
           outcome_unknown = true;
         }
       }

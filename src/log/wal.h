@@ -47,8 +47,8 @@ struct RecoveryInfo {
   uint64_t segment_size = 0;  // valid bytes in the last segment
   uint64_t last_salt = 0;     // the last segment's salt
   uint64_t records = 0;
-  uint64_t dropped_tail_bytes = 0;    // a torn tail that was cut off...
-  uint64_t dropped_tail_segment = 0;  // ...from this segment
+  uint64_t dropped_tail_bytes = 0;     // a torn tail that was cut off...
+  uint64_t dropped_tail_segment = 0;   // ...from this segment
   uint64_t removed_empty_segment = 0;  // a segment whose creation was cut short
   // Every segment as (number, first sequence number), ascending.
   std::vector<std::pair<uint64_t, uint64_t>> segments;
@@ -99,7 +99,7 @@ class Wal {
   Mutex drop_mu_;  // held by DropSegmentsThrough: one clean-up at a time
   mutable Mutex mu_;
   CondVar wake_;
-  std::string pending_ GUARDED_BY(mu_);  // the next batch's payload: encoded records
+  std::string pending_ GUARDED_BY(mu_);         // the next batch's payload: encoded records
   uint32_t pending_count_ GUARDED_BY(mu_) = 0;  // records in it
   std::vector<std::pair<uint64_t, Completion>> pending_done_ GUARDED_BY(mu_);
   uint64_t pending_first_seq_ GUARDED_BY(mu_) = 0;

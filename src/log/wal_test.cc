@@ -222,8 +222,8 @@ TEST_F(WalTest, LastBatchMissingAnEarlierBlockIsATornTail) {
     }
     std::string bytes = *Env::Default().ReadFile(SegmentPath(1));
     ASSERT_EQ(bytes.size(), 6 * kBlockSize);  // header, "acked", four blocks of the last batch
-    std::fill_n(bytes.begin() + static_cast<ptrdiff_t>((2 + missing_block) * kBlockSize), kBlockSize,
-                '\0');
+    std::fill_n(bytes.begin() + static_cast<ptrdiff_t>((2 + missing_block) * kBlockSize),
+                kBlockSize, '\0');
     ASSERT_TRUE(WriteFileAtomically(Env::Default(), SegmentPath(1), bytes).ok());
     auto bodies = Recover(Env::Default());
     ASSERT_TRUE(bodies.ok()) << "block " << missing_block << ": " << bodies.status().ToString();

@@ -330,8 +330,8 @@ bool ProjectionPowerCutTest::RunSeed(uint64_t seed) {
 
   for (const auto& [id, told] : acked_orders) {
     const uint64_t order_id = id;  // a lambda cannot capture a structured binding (clang 14)
-    engine::Reply r = Wait<engine::Reply>(
-        [&](engine::ReplyFn fn) { engine.GetOrder(order_id, std::move(fn)); });
+    engine::Reply r =
+        Wait<engine::Reply>([&](engine::ReplyFn fn) { engine.GetOrder(order_id, std::move(fn)); });
     if (!check(r.status.ok(),
                "acknowledged order " + std::to_string(id) + " is gone: " + r.status.ToString())) {
       continue;

@@ -45,10 +45,10 @@ engine::EventSink Projector::Sink() {
         return;
       }
       if (queue_.size() >= options_.max_queued_events) {
-        failed_ = Status(ErrorKind::kUnavailable, "projections_behind",
-                         "the projections fell more than " +
-                             std::to_string(options_.max_queued_events) +
-                             " events behind the engine; a restart catches up from the log");
+        failed_ =
+            Status(ErrorKind::kUnavailable, "projections_behind",
+                   "the projections fell more than " + std::to_string(options_.max_queued_events) +
+                       " events behind the engine; a restart catches up from the log");
         spdlog::error("projections stopped: {}", failed_.ToString());
         queue_.clear();
         queue_.shrink_to_fit();
@@ -61,9 +61,10 @@ engine::EventSink Projector::Sink() {
 }
 
 void Projector::Fail(Status why) {
-  spdlog::error("projections stopped: {}; a restart catches up from the log, or run "
-                "'thunder admin rebuild-projections'",
-                why.ToString());
+  spdlog::error(
+      "projections stopped: {}; a restart catches up from the log, or run "
+      "'thunder admin rebuild-projections'",
+      why.ToString());
   MutexLock lock(mu_);
   if (failed_.ok()) failed_ = std::move(why);
   queue_.clear();

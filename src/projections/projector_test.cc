@@ -156,8 +156,8 @@ TEST_F(ProjectorTest, RebuildGivesTheSameRows) {
 // when it is negative).
 class FlakyStore final : public Store {
  public:
-  FlakyStore(Store& inner, Status failure, int failures) : inner_(inner), failure_(failure),
-                                                            failures_left_(failures) {}
+  FlakyStore(Store& inner, Status failure, int failures)
+      : inner_(inner), failure_(failure), failures_left_(failures) {}
   using Store::Query;
   Result<QueryResult> Query(std::string_view sql, std::span<const SqlValue> params) override {
     return inner_.Query(sql, params);
