@@ -25,8 +25,6 @@ struct Engine::Worker {
   std::thread thread;
 
   // Owned by the worker thread.
-  std::unordered_map<uint64_t, uint64_t> order_seq;  // last log record that touched an order
-  std::unordered_map<uint64_t, uint64_t> drop_seq;   // the log record that created a drop
   uint64_t last_seq = 0;                             // last record this partition logged
   uint64_t snapshot_seq = 0;                         // what the newest snapshot covers
   uint64_t events_since_snapshot = 0;
@@ -92,12 +90,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env& env, const Clock& clock, Engin
                         // The sink may be behind the snapshots: it gets what it has not stored.
                         if (e.sink_ && seq > e.options_.sink_from_seq) e.sink_(seq, ev);
                         if (seq <= w.snapshot_seq) return Status::Ok();  // already in the snapshot
-                        if (ev.type == EventType::kDropArchived) {
-                          e.ForgetSeqs(w, ev.drop_id, w.partition.OrderIdsOf(ev.drop_id));
-                        }
                         w.partition.ApplyEvent(ev);
-                        if (ev.order_id != 0) w.order_seq[ev.order_id] = seq;
-                        if (ev.type == EventType::kDropCreated) w.drop_seq[ev.drop_id] = seq;
                         w.last_seq = seq;
                         ++w.events_since_snapshot;
                         ++recovered;
@@ -233,14 +226,9 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
     if (reply) reply({std::move(failed), {}, {}, false});
     return;
   }
-  // An archived drop's orders leave the engine's own tables too, not only the partition.
-  const auto* archive = std::get_if<ArchiveDrop>(&command);
-  const std::vector<uint64_t> archived =
-      archive != nullptr ? w.partition.OrderIdsOf(archive->drop_id) : std::vector<uint64_t>{};
   Reply r;
   r.status = w.partition.Apply(command, clock_.Now(), w.scratch);
   if (!r.status.ok()) ++w.rejections;
-  if (archive != nullptr && r.status.ok()) ForgetSeqs(w, archive->drop_id, archived);
   const uint64_t order_id = w.partition.last_order();
   if (order_id != 0) {
     if (const Order* o = w.partition.FindOrder(order_id)) r.order = *o;
@@ -258,44 +246,25 @@ void Engine::Execute(Worker& w, const Command& command, ReplyFn reply) {
     w.scratch = {};
     return;
   }
+  if (!reply) return;
+  // Nothing new to log: a retry that changed nothing, or a refusal (sold out, over the
+  // limit, a bad state). Either was decided on, and shows, a state that may hold others'
+  // changes still waiting for their group commit: answer once they are durable, so no
+  // client holds an answer that a crash could take back.
   const bool create = std::holds_alternative<CreateDrop>(command);
   if (r.status.ok() && (order_id != 0 || (create && drop_id != 0))) {
-    // A retry that changed nothing: answer once what it returns is durable, so that a
-    // client never holds an acknowledgement that a crash could take back. What it returns
-    // includes the drop's counts, which may hold others' changes still in flight: wait
-    // for all of the partition's, as a read does.
     r.replayed = std::holds_alternative<Reserve>(command) || create;
-    WaitDurable(w.last_seq, [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
-      if (!s.ok()) r.status = s;
-      if (reply) reply(std::move(r));
-    });
-    return;
   }
-  if (!reply) return;
-  // A refusal (sold out, over the limit, a bad state) was decided on a state that may hold
-  // changes still waiting for their group commit: answer once they are durable, so no
-  // client is told "sold out" by reservations a crash could take back.
   WaitDurable(w.last_seq, [reply = std::move(reply), r = std::move(r)](const Status& s) mutable {
     if (!s.ok()) r = Reply{s, {}, {}, false};
     reply(std::move(r));
   });
 }
 
-void Engine::ForgetSeqs(Worker& w, uint64_t drop_id, const std::vector<uint64_t>& order_ids) {
-  for (const uint64_t id : order_ids) w.order_seq.erase(id);
-  w.drop_seq.erase(drop_id);
-}
-
 void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const Status&)> done) {
   std::vector<std::string> bodies(events.size());
   for (size_t i = 0; i < events.size(); ++i) EncodeEvent(events[i], bodies[i]);
   const size_t n = events.size();
-  std::vector<uint64_t> order_ids;
-  std::vector<uint64_t> created_drops;
-  for (const Event& e : events) {
-    order_ids.push_back(e.order_id);
-    created_drops.push_back(e.type == EventType::kDropCreated ? e.drop_id : 0);
-  }
   // Before the append: a segment clean-up that sees this record's number must also see
   // that this partition needs it (DropCoveredSegments reads them in the other order).
   if (w.needed_from == UINT64_MAX) w.needed_from = w.snapshot_seq + 1;
@@ -311,10 +280,6 @@ void Engine::Log(Worker& w, std::vector<Event> events, std::function<void(const 
         done(s);
       });
   if (last == 0) return;  // refused: the log has failed, and `done` has run
-  for (size_t i = 0; i < n; ++i) {
-    if (order_ids[i] != 0) w.order_seq[order_ids[i]] = last - n + 1 + i;
-    if (created_drops[i] != 0) w.drop_seq[created_drops[i]] = last - n + 1 + i;
-  }
   w.last_seq = last;
   w.events_since_snapshot += n;
 }

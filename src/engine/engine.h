@@ -108,8 +108,6 @@ class Engine {
   void Execute(Worker& w, const Command& command, ReplyFn reply);
   void Log(Worker& w, std::vector<Event> events, std::function<void(const Status&)> done);
   void ExpireDue(Worker& w);
-  // Forgets the log positions of an archived drop and its orders.
-  static void ForgetSeqs(Worker& w, uint64_t drop_id, const std::vector<uint64_t>& order_ids);
   void MaybeSnapshot(Worker& w);
   void WaitDurable(uint64_t seq, std::function<void(const Status&)> done);
   void Lookup(uint64_t id, bool drop, ReplyFn reply);
