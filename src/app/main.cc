@@ -200,6 +200,12 @@ Result<std::unique_ptr<Store>> OpenExistingDataDir(const Config& config) {
                   config.data_dir, config.data_dir, config.data_dir));
 }
 
+// The store the flags name, for the token commands.
+Result<std::unique_ptr<Store>> OpenTokenStore(const CommonFlags& flags) {
+  ASSIGN_OR_RETURN(const Config config, flags.Resolve());
+  return OpenExistingDataDir(config);
+}
+
 // "90s", "15m", "12h", "30d" or combinations such as "1d12h".
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   const auto invalid = Status::InvalidArgument(
@@ -243,8 +249,6 @@ struct TokenRequest {
 };
 
 int CreateToken(const CommonFlags& flags, const TokenRequest& request) {
-  auto config = flags.Resolve();
-  if (!config.ok()) return Fail(config.status());
   const auto role = ParseRole(request.role);
   if (!role) return Fail(Status::InvalidArgument("invalid_role", "unknown role " + request.role));
   const Clock& clock = SystemClock::Instance();
@@ -262,7 +266,7 @@ int CreateToken(const CommonFlags& flags, const TokenRequest& request) {
               request.expires_at + "'"));
     }
   }
-  auto store = OpenExistingDataDir(*config);
+  auto store = OpenTokenStore(flags);
   if (!store.ok()) return Fail(store.status());
   TokenService tokens(**store, clock);
   auto issued = tokens.Create(*role, request.scope, request.label, expires_at);
@@ -276,9 +280,7 @@ int CreateToken(const CommonFlags& flags, const TokenRequest& request) {
 }
 
 int ListTokens(const CommonFlags& flags) {
-  auto config = flags.Resolve();
-  if (!config.ok()) return Fail(config.status());
-  auto store = OpenExistingDataDir(*config);
+  auto store = OpenTokenStore(flags);
   if (!store.ok()) return Fail(store.status());
   TokenService tokens(**store, SystemClock::Instance());
   auto list = tokens.List();
@@ -305,9 +307,7 @@ int ListTokens(const CommonFlags& flags) {
 }
 
 int RevokeToken(const CommonFlags& flags, int64_t id) {
-  auto config = flags.Resolve();
-  if (!config.ok()) return Fail(config.status());
-  auto store = OpenExistingDataDir(*config);
+  auto store = OpenTokenStore(flags);
   if (!store.ok()) return Fail(store.status());
   TokenService tokens(**store, SystemClock::Instance());
   if (Status s = tokens.Revoke(id); !s.ok()) return Fail(s);

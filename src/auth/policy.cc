@@ -1,6 +1,5 @@
 #include "auth/policy.h"
 
-#include <charconv>
 #include <string>
 
 #include "core/ids.h"
@@ -125,12 +124,9 @@ Result<CallerScope> ReadCallerScope(Store& store, const Principal& who) {
 Status AuthorizeRole(const Principal& who, Action action, ResourceKind kind) {
   // Ask with the owner most favourable to the caller: its own tenant, in its own belt.
   Ownership own;
-  int64_t scope_id = 0;
-  const char* end = who.scope.data() + who.scope.size();
-  if (auto [ptr, ec] = std::from_chars(who.scope.data(), end, scope_id);
-      ec == std::errc{} && ptr == end && !who.scope.empty()) {
-    own.factory_id = scope_id;
-    own.base_id = scope_id;
+  if (const auto scope_id = ParseIdText(who.scope)) {
+    own.factory_id = *scope_id;
+    own.base_id = *scope_id;
   }
   own.buyer = who.scope;
   own.belt_id = 0;

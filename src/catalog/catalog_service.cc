@@ -1,7 +1,5 @@
 #include "catalog/catalog_service.h"
 
-#include <charconv>
-
 #include "auth/policy.h"
 #include "auth/token_service.h"
 #include "core/ids.h"
@@ -91,14 +89,7 @@ Result<ListQuery> ParseListQuery(const ResourceSpec& spec,
   ListQuery q;
   for (const auto& [name, value] : params) {
     if (name == "limit") {
-      int64_t n = 0;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc{} || end != value.data() + value.size() || n < 1 || n > kMaxPageSize) {
-        return Status::InvalidArgument(
-            "out_of_range", "limit must be an integer from 1 to " + std::to_string(kMaxPageSize),
-            "limit");
-      }
-      q.limit = n;
+      ASSIGN_OR_RETURN(q.limit, http::ParsePageLimit(value));
     } else if (name == "cursor") {
       const auto id = ParseIdText(value);
       if (!id)

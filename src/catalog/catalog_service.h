@@ -25,7 +25,7 @@ struct Entity {
 };
 
 struct ListQuery {
-  int64_t limit = 50;
+  int64_t limit = http::kDefaultPageLimit;
   int64_t after_id = 0;  // the cursor: return rows with larger ids
   // (field, value) equality filters on filterable fields, validated by ParseListQuery.
   std::vector<std::pair<const FieldSpec*, SqlValue>> filters;
@@ -34,8 +34,6 @@ struct ListQuery {
 // Reads limit, cursor and field filters from query parameters; unknown names are errors.
 Result<ListQuery> ParseListQuery(const ResourceSpec& spec,
                                  const std::vector<std::pair<std::string, std::string>>& params);
-
-inline constexpr int64_t kMaxPageSize = http::kMaxPageLimit;
 
 class CatalogService {
  public:

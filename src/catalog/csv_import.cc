@@ -184,7 +184,7 @@ Result<ImportReport> RunImport(Store& store, std::string_view csv,
   };
   for (size_t first = 1; first < rows.size(); first += kLinesPerTransaction) {
     const size_t end = std::min(rows.size(), first + kLinesPerTransaction);
-    const ImportReport before = report;
+    const int64_t created_before = report.created;
     Status s = store.InTransaction([&]() -> Status {
       for (size_t i = first; i < end; ++i) {
         if (rows[i].size() == 1 && rows[i][0].empty()) continue;  // a blank line
@@ -197,7 +197,7 @@ Result<ImportReport> RunImport(Store& store, std::string_view csv,
     if (!s.ok()) {
       return Status(s.kind(), s.code(),
                     "lines " + std::to_string(lines[first]) + " and after were not stored (" +
-                        std::to_string(before.created) +
+                        std::to_string(created_before) +
                         " records created before them): " + s.message());
     }
   }

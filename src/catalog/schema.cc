@@ -98,11 +98,11 @@ Result<int64_t> IntegerIn(element v, std::string_view field, int64_t min, int64_
   return n;
 }
 
-Result<std::string> TextIn(element v, std::string_view field, int64_t min_len, int64_t max_len,
-                           LineBreaks line_breaks = LineBreaks::kRefused) {
-  if (v.type() != element_type::STRING) return WrongType(field, "a string");
-  std::string_view s;
-  if (v.get_string().get(s) != simdjson::SUCCESS) return WrongType(field, "a string");
+// The rules every text input meets, from a body or a header: no control characters or
+// blank-only text (CheckText), and a length in characters within [min_len, max_len].
+// `s` must be valid UTF-8.
+Result<std::string> TextValue(std::string_view s, std::string_view field, int64_t min_len,
+                              int64_t max_len, LineBreaks line_breaks = LineBreaks::kRefused) {
   RETURN_IF_ERROR(CheckText(s, field, line_breaks));
   const auto len = static_cast<int64_t>(Utf8Length(s));
   if (len < min_len) {
@@ -116,6 +116,14 @@ Result<std::string> TextIn(element v, std::string_view field, int64_t min_len, i
         std::string(field));
   }
   return std::string(s);
+}
+
+Result<std::string> TextIn(element v, std::string_view field, int64_t min_len, int64_t max_len,
+                           LineBreaks line_breaks = LineBreaks::kRefused) {
+  if (v.type() != element_type::STRING) return WrongType(field, "a string");
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) return WrongType(field, "a string");
+  return TextValue(s, field, min_len, max_len, line_breaks);
 }
 
 // Maps are stored as canonical JSON: keys sorted, no duplicates.
@@ -161,22 +169,12 @@ Result<std::string> MapIn(element v, const FieldSpec& f) {
 // The Idempotency-Key header, under the rules of the body field.
 Result<std::string> IdempotencyKeyIn(std::string_view key) {
   constexpr std::string_view kField = "idempotency_key";
-  if (key.empty()) {
-    return Status::InvalidArgument("too_short", "idempotency_key must not be empty",
-                                   std::string(kField));
-  }
+  // The body's parser has checked its UTF-8 already; a header's has not been.
   if (!http::IsValidUtf8(key)) {
     return Status::InvalidArgument("invalid_utf8", "the Idempotency-Key header is not UTF-8",
                                    std::string(kField));
   }
-  if (Utf8Length(key) > kMaxIdempotencyKeyChars) {
-    return Status::InvalidArgument("too_long",
-                                   "idempotency_key must be at most " +
-                                       std::to_string(kMaxIdempotencyKeyChars) + " characters",
-                                   std::string(kField));
-  }
-  RETURN_IF_ERROR(CheckText(key, kField, LineBreaks::kRefused));
-  return std::string(key);
+  return TextValue(key, kField, 1, kMaxIdempotencyKeyChars);
 }
 
 Result<SqlValue> FieldIn(const FieldSpec& f, element v) {

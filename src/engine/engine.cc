@@ -25,8 +25,8 @@ struct Engine::Worker {
   std::thread thread;
 
   // Owned by the worker thread.
-  uint64_t last_seq = 0;                             // last record this partition logged
-  uint64_t snapshot_seq = 0;                         // what the newest snapshot covers
+  uint64_t last_seq = 0;      // last record this partition logged
+  uint64_t snapshot_seq = 0;  // what the newest snapshot covers
   uint64_t events_since_snapshot = 0;
   bool snapshot_in_flight = false;
   std::thread snapshot_writer;

@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <unordered_set>
+
 #include "core/json_writer.h"
 
 namespace thunder::http {
@@ -60,6 +62,7 @@ Response ErrorResponse(const Status& status) {
 
 Result<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::string_view qs) {
   std::vector<std::pair<std::string, std::string>> out;
+  std::unordered_set<std::string> seen;  // a linear check per key would be quadratic
   while (!qs.empty()) {
     const size_t amp = qs.find('&');
     const std::string_view part = qs.substr(0, amp);
@@ -72,11 +75,9 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::s
       ASSIGN_OR_RETURN(value, PercentDecode(part.substr(eq + 1)));
     }
     // `?limit=1&limit=2` would leave it to the handler which one counts: refused instead.
-    for (const auto& [seen, unused] : out) {
-      if (seen == key) {
-        return Status::InvalidArgument("duplicate_query_parameter",
-                                       "'" + key + "' appears more than once in the query", key);
-      }
+    if (!seen.insert(key).second) {
+      return Status::InvalidArgument("duplicate_query_parameter",
+                                     "'" + key + "' appears more than once in the query", key);
     }
     out.emplace_back(std::move(key), std::move(value));
   }

@@ -46,28 +46,13 @@ void HoistNamedSchemas(json::value& v, json::object& schemas) {
   v = json::object{{"$ref", "#/components/schemas/" + name}};
 }
 
-bool IsPlaceholder(std::string_view seg) {
-  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
-}
-
-std::vector<std::string_view> Segments(std::string_view pattern) {
-  std::vector<std::string_view> out;
-  while (!pattern.empty()) {
-    pattern.remove_prefix(1);  // the '/'
-    const size_t slash = pattern.find('/');
-    out.push_back(pattern.substr(0, slash));
-    pattern = slash == std::string_view::npos ? std::string_view{} : pattern.substr(slash);
-  }
-  return out;
-}
-
 // "POST /v1/drops/{id}/orders" -> "postDropsByIdOrders": unique because method and
 // pattern are, and stable as long as the route is.
 std::string OperationId(std::string_view method, std::string_view pattern) {
   std::string id;
   for (const char c : method) id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const size_t verb_length = id.size();
-  for (std::string_view seg : Segments(pattern)) {
+  for (std::string_view seg : PatternSegments(pattern)) {
     if (seg == "v1" || seg.empty()) continue;
     if (IsPlaceholder(seg)) {
       id += "By";
@@ -91,8 +76,10 @@ json::object QueryParameter(const std::string& name) {
   json::object p{{"name", name}, {"in", "query"}, {"required", false}};
   if (name == "limit") {
     p["description"] = "Most items in one page";
-    p["schema"] = json::object{
-        {"type", "integer"}, {"minimum", 1}, {"maximum", kMaxPageLimit}, {"default", 50}};
+    p["schema"] = json::object{{"type", "integer"},
+                               {"minimum", 1},
+                               {"maximum", kMaxPageLimit},
+                               {"default", kDefaultPageLimit}};
   } else if (name == "cursor") {
     p["description"] = "The next_cursor of the page before; leave out for the first page";
     p["schema"] = json::object{{"type", "string"}, {"minLength", 1}};
@@ -151,7 +138,7 @@ json::object Operation(const Route& r, json::object& schemas) {
 
   json::array params;
   bool has_path_params = false;
-  for (const std::string_view seg : Segments(r.pattern)) {
+  for (const std::string_view seg : PatternSegments(r.pattern)) {
     if (!IsPlaceholder(seg)) continue;
     has_path_params = true;
     params.push_back(json::object{{"name", seg.substr(1, seg.size() - 2)},

@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <charconv>
 #include <future>
 
 namespace thunder::http {
@@ -13,11 +14,29 @@ std::string_view NextSegment(std::string_view& rest) {
   return seg;
 }
 
-bool IsPlaceholder(std::string_view seg) {
-  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}  // namespace
+
+Result<int64_t> ParsePageLimit(std::string_view value) {
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc{} || end != value.data() + value.size() || n < 1 || n > kMaxPageLimit) {
+    return Status::InvalidArgument(
+        "out_of_range", "limit must be an integer from 1 to " + std::to_string(kMaxPageLimit),
+        "limit");
+  }
+  return n;
 }
 
-}  // namespace
+bool IsPlaceholder(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+std::vector<std::string_view> PatternSegments(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  if (!pattern.empty() && pattern[0] == '/') pattern.remove_prefix(1);
+  while (!pattern.empty()) out.push_back(NextSegment(pattern));
+  return out;
+}
 
 bool MatchPattern(std::string_view pattern, std::string_view path,
                   std::vector<std::string>& params) {

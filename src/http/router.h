@@ -21,8 +21,12 @@
 
 namespace thunder::http {
 
-// The largest ?limit= of any list route; the OpenAPI document states it.
+// The largest ?limit= of any list route, and the one a list without ?limit= gets; the
+// OpenAPI document states both.
 inline constexpr int64_t kMaxPageLimit = 200;
+inline constexpr int64_t kDefaultPageLimit = 50;
+// A ?limit= value: an integer from 1 to kMaxPageLimit, else 400 out_of_range.
+Result<int64_t> ParsePageLimit(std::string_view value);
 
 struct RouteContext {
   const Request& request;
@@ -99,6 +103,11 @@ class Router {
   CachedAuthenticator cached_authenticate_;
   std::vector<Route> routes_;
 };
+
+// "{id}": a segment of a pattern that takes a value.
+bool IsPlaceholder(std::string_view segment);
+// "/v1/drops/{id}" -> {"v1", "drops", "{id}"}.
+std::vector<std::string_view> PatternSegments(std::string_view pattern);
 
 // Matches `path` against `pattern`; fills `params` with the {placeholder} values.
 bool MatchPattern(std::string_view pattern, std::string_view path,

@@ -480,7 +480,7 @@ Status Server::Start() {
                            std::to_string(s.options.port) + ": " + ec.message());
   }
   s.bound_port = s.acceptor.local_endpoint().port();
-  s.workers = std::make_unique<WorkerPool>(std::max(1, s.options.blocking_threads),
+  s.workers = std::make_unique<WorkerPool>(s.options.blocking_threads,
                                            std::max<uint32_t>(1, s.options.max_blocking_queue),
                                            "thunder-store");
   asio::co_spawn(s.ioc, s.AcceptLoop(), asio::detached);

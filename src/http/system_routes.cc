@@ -1,5 +1,8 @@
 #include "http/system_routes.h"
 
+#include <memory>
+#include <mutex>
+
 #include "core/json_writer.h"
 
 namespace thunder::http {
@@ -59,13 +62,23 @@ void AddSystemRoutes(Router& router, const Metrics& metrics, std::string version
               [&metrics](const RouteContext&) {
                 return Response{200, "text/plain; version=0.0.4", metrics.Render(), {}};
               }});
+  // Written once, at the first request: the route table is complete and read-only by
+  // then, and writing the document is too much work to repeat on an I/O thread.
+  struct Document {
+    std::once_flag once;
+    std::string json;
+  };
+  auto document = std::make_shared<Document>();
   const Router* self = &router;
   router.Add({"GET",
               "/openapi.json",
               false,
               {"This API description (OpenAPI 3.0)", "system", 200, "", "", {}},
-              [self, version](const RouteContext&) {
-                return Response::Json(200, self->OpenApiJson("Spring Thunder", version));
+              [self, version, document](const RouteContext&) {
+                std::call_once(document->once, [&] {
+                  document->json = self->OpenApiJson("Spring Thunder", version);
+                });
+                return Response::Json(200, document->json);
               }});
 }
 

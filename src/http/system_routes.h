@@ -10,7 +10,7 @@
 namespace thunder::http {
 
 // `router` and `metrics` must outlive the routes; /openapi.json describes `router` as it is
-// when asked, so routes added later are included.
+// at the first request, so routes added later at start-up are included.
 // `health` says whether the node can do its work: OK, or the first failure, which makes
 // /healthz answer 503 with it so an orchestrator restarts the node.
 using HealthCheck = std::function<Status()>;

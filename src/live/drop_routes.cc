@@ -1,7 +1,6 @@
 #include "live/drop_routes.h"
 
 #include <array>
-#include <charconv>
 
 #include "auth/policy.h"
 #include "catalog/schema.h"
@@ -376,16 +375,13 @@ void AddDropRoutes(http::Router& router, engine::Engine& engine, Store& store,
                     !s.ok()) {
                   return respond(http::ErrorResponse(s));
                 }
-                int64_t limit = 50;
+                int64_t limit = http::kDefaultPageLimit;
                 uint64_t cursor = 0;
                 for (const auto& [k, v] : ctx.request.query) {
                   if (k == "limit") {
-                    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
-                    if (ec != std::errc{} || end != v.data() + v.size() || limit < 1 ||
-                        limit > 200) {
-                      return respond(http::ErrorResponse(Status::InvalidArgument(
-                          "out_of_range", "limit must be an integer from 1 to 200", "limit")));
-                    }
+                    auto parsed = http::ParsePageLimit(v);
+                    if (!parsed.ok()) return respond(http::ErrorResponse(parsed.status()));
+                    limit = *parsed;
                   } else if (k == "cursor") {
                     const auto c = ids.Decode(PublicKind::kOrder, v);
                     if (!c) {
