@@ -13,6 +13,8 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Config& config, Env& env,
   std::unique_ptr<Platform> p(new Platform());
   ASSIGN_OR_RETURN(p->store_, OpenStore(config.StoreSpec()));
   p->tokens_ = std::make_unique<TokenService>(*p->store_, clock);
+  // Cached tokens then stay on the I/O threads, and a revocation still lands within a second.
+  p->tokens_->StartRevocationSweeps(std::chrono::milliseconds(250));
   p->catalog_ = std::make_unique<catalog::CatalogService>(*p->store_, clock);
   engine::EngineOptions engine_options;
   engine_options.dir = config.EngineDir();

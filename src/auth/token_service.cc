@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <mutex>
+#include <unordered_set>
 #include <utility>
 
 #include "core/ids.h"
@@ -132,9 +134,60 @@ std::optional<Result<Principal>> TokenService::FromCache(std::string_view token)
   // Expiry needs no store, so it is decided here even for an entry due for a check.
   if (Status s = RefuseIfExpired(cached.expires_at); !s.ok()) return Result<Principal>(s);
   const Timestamp now = clock_.Now();
-  // A clock that stepped back also sends the entry to the store.
-  if (now < cached.checked_at || now - cached.checked_at >= kRevalidateAfter) return std::nullopt;
+  // Fresh enough: confirmed by the store, or covered by a recent sweep of revocations. A
+  // clock that stepped back also sends the entry to the store.
+  auto recent = [&](Timestamp t) { return now >= t && now - t < kRevalidateAfter; };
+  if (!recent(cached.checked_at) && !(swept_at_ && recent(*swept_at_))) return std::nullopt;
   return Result<Principal>(cached.principal);
+}
+
+Status TokenService::SweepRevocations() {
+  // Slack before the previous sweep: a token read as valid just before its revocation and
+  // cached just after that sweep ran is still caught, and so are small clock differences
+  // between the processes that share the store.
+  constexpr auto kSlack = std::chrono::seconds(5);
+  const Timestamp started = clock_.Now();
+  std::optional<Timestamp> since;
+  {
+    ReaderLock lock(cache_mu_);
+    since = swept_at_;
+  }
+  ASSIGN_OR_RETURN(auto r,
+                   since ? store_.Query("SELECT id FROM tokens WHERE revoked_at IS NOT NULL AND "
+                                        "revoked_at >= ?",
+                                        {FormatRfc3339(*since - kSlack)})
+                         : store_.Query("SELECT id FROM tokens WHERE revoked_at IS NOT NULL"));
+  std::unordered_set<int64_t> revoked;
+  for (const auto& row : r.rows) revoked.insert(AsInt(row[0]));
+  WriterLock lock(cache_mu_);
+  std::erase_if(cache_, [&](const auto& entry) {
+    return revoked.count(entry.second.principal.token_id) > 0;
+  });
+  swept_at_ = started;
+  return Status::Ok();
+}
+
+void TokenService::StartRevocationSweeps(std::chrono::milliseconds every) {
+  sweeper_ = std::thread([this, every] {
+    pthread_setname_np(pthread_self(), "thunder-tokens");
+    for (;;) {
+      // A failed sweep leaves swept_at_ behind, so cached tokens go back to the store
+      // (one by one) until a sweep succeeds again.
+      (void)SweepRevocations();
+      MutexLock lock(sweeper_mu_);
+      if (!sweeper_stop_) sweeper_wake_.WaitFor(lock, every);
+      if (sweeper_stop_) return;
+    }
+  });
+}
+
+TokenService::~TokenService() {
+  {
+    MutexLock lock(sweeper_mu_);
+    sweeper_stop_ = true;
+  }
+  sweeper_wake_.NotifyAll();
+  if (sweeper_.joinable()) sweeper_.join();
 }
 
 std::optional<Result<Principal>> TokenService::AuthenticateFromCache(

@@ -1,7 +1,9 @@
 // Bearer tokens. A token is "st_" followed by 64 hex digits of randomness; only its
 // SHA-256 is stored, so a leaked database does not leak working tokens. A token may carry
 // an expiry (checked on every request against the Clock) and may be revoked; a revocation
-// made by any process sharing the store is honoured within kRevalidateAfter. Thread-safe
+// made by any process sharing the store is honoured within kRevalidateAfter: a cached token
+// is trusted while a sweep of the store's revocations ran that recently (one query for all
+// tokens, StartRevocationSweeps), else it is checked against the store again. Thread-safe
 // as far as the Store it is given is; the Store and Clock must outlive the service.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -39,11 +42,22 @@ struct TokenInfo {
 
 class TokenService {
  public:
-  // A cached token is checked against the store again once it is this old, so that a
-  // revocation made elsewhere (e.g. by `thunder admin token revoke`) takes effect.
+  // A cached token is checked against the store again once it is this old, unless a
+  // revocation sweep ran more recently than that, so that a revocation made elsewhere (e.g.
+  // by `thunder admin token revoke`) takes effect.
   static constexpr std::chrono::milliseconds kRevalidateAfter{1000};
 
   TokenService(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  ~TokenService();  // stops the sweeps
+  TokenService(const TokenService&) = delete;
+  TokenService& operator=(const TokenService&) = delete;
+
+  // Drops from the cache every token revoked since shortly before the previous sweep, and
+  // notes when this sweep started.
+  Status SweepRevocations();
+  // Sweeps every `every` on a thread of its own (thunder-tokens) until destruction; with
+  // `every` well under kRevalidateAfter, cached tokens never wait on the store.
+  void StartRevocationSweeps(std::chrono::milliseconds every);
 
   // Creates a token. Factory and host tokens need the id of an existing factory or base;
   // consumer tokens a buyer id; admin and trainer tokens take no scope. `expires_at`, when
@@ -89,6 +103,14 @@ class TokenService {
   // Tokens seen before, so that most requests cost no hashing and no store query.
   mutable SharedMutex cache_mu_;
   mutable std::unordered_map<std::string, CachedToken> cache_ GUARDED_BY(cache_mu_);
+  // When the last sweep started (nullopt: none yet); revocations since shortly before it
+  // are the next sweep's query.
+  std::optional<Timestamp> swept_at_ GUARDED_BY(cache_mu_);
+
+  Mutex sweeper_mu_;
+  CondVar sweeper_wake_;
+  bool sweeper_stop_ GUARDED_BY(sweeper_mu_) = false;
+  std::thread sweeper_;
 };
 
 // Lower-case hex SHA-256 of `text`.

@@ -138,6 +138,36 @@ TEST_F(TokenServiceTest, RevocationByAnotherProcessTakesEffectWithinASecond) {
   EXPECT_EQ(who.status().http_status(), 401);
 }
 
+// With revocations swept, a cached token needs no store query per token every second,
+// and a revocation made elsewhere still lands at the next sweep.
+TEST_F(TokenServiceTest, SweptRevocationsKeepCachedTokensOffTheStore) {
+  auto issued = tokens_->Create(Role::kConsumer, "alice", "app");
+  ASSERT_TRUE(issued.ok());
+  const std::string header = "Bearer " + issued->token;
+  ASSERT_TRUE(tokens_->Authenticate(header).ok());
+  ASSERT_TRUE(tokens_->SweepRevocations().ok());
+  clock_.Advance(std::chrono::milliseconds(600));
+  ASSERT_TRUE(tokens_->SweepRevocations().ok());
+  clock_.Advance(std::chrono::milliseconds(600));  // confirmed 1.2 s ago, swept 0.6 s ago
+  auto cached = tokens_->AuthenticateFromCache(header);
+  ASSERT_TRUE(cached.has_value()) << "a cached token went back to the store";
+  EXPECT_TRUE(cached->ok());
+
+  TokenService elsewhere(*store_, clock_);
+  ASSERT_TRUE(elsewhere.Revoke(issued->principal.token_id).ok());
+  ASSERT_TRUE(tokens_->SweepRevocations().ok());
+  cached = tokens_->AuthenticateFromCache(header);
+  EXPECT_FALSE(cached.has_value() && cached->ok()) << "a revoked token still served from cache";
+  EXPECT_EQ(tokens_->Authenticate(header).status().http_status(), 401);
+
+  // No sweep for a second: the cache no longer vouches for anything.
+  auto other = tokens_->Create(Role::kConsumer, "bob", "app");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(tokens_->Authenticate("Bearer " + other->token).ok());
+  clock_.Advance(TokenService::kRevalidateAfter);
+  EXPECT_FALSE(tokens_->AuthenticateFromCache("Bearer " + other->token).has_value());
+}
+
 TEST_F(TokenServiceTest, ListShowsEverythingButTheSecret) {
   clock_.Set(*ParseRfc3339("2026-03-01T00:00:00Z"));
   auto a = tokens_->Create(Role::kAdmin, "", "ops laptop");

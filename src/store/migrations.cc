@@ -137,10 +137,16 @@ ALTER TABLE tokens ADD COLUMN expires_at TEXT;
 ALTER TABLE tokens ADD COLUMN revoked_at TEXT
 )sql";
 
+// Revocations are swept once in a while by what changed since the last sweep.
+constexpr std::string_view kRevokedIndexSchema = R"sql(
+CREATE INDEX tokens_revoked_at ON tokens(revoked_at) WHERE revoked_at IS NOT NULL
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "catalog, tokens and idempotency keys", kCatalogSchema},
     Migration{2, "projections: drops, orders, hourly GMV", kProjectionSchema},
     Migration{3, "tokens: expiry and revocation", kTokenLifetimeSchema},
+    Migration{4, "tokens: index of revocations", kRevokedIndexSchema},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
