@@ -480,6 +480,9 @@ Status Server::Start() {
                            std::to_string(s.options.port) + ": " + ec.message());
   }
   s.bound_port = s.acceptor.local_endpoint().port();
+  // spdlog makes its registry on first use; make it here, before the I/O threads log at
+  // once (ThreadSanitizer cannot see the guard inside the uninstrumented library).
+  (void)spdlog::default_logger_raw();
   s.workers = std::make_unique<WorkerPool>(s.options.blocking_threads,
                                            std::max<uint32_t>(1, s.options.max_blocking_queue),
                                            "thunder-store");
